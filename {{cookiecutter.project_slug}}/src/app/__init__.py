@@ -1,0 +1,1 @@
+"""The application package: see `app.asgi.create_app` for how it is assembled."""

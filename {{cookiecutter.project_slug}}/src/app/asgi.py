@@ -1,0 +1,140 @@
+"""`create_app(settings)` builds the Litestar application: the only place that assembles it.
+
+Serve with `uvicorn --factory app.asgi:create_app` (what `make run` does) or `app run`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.config.response_cache import ResponseCacheConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
+
+from app.auth.account_views import ACCOUNT_VIEWS
+from app.auth.passwords import Passwords, common_passwords
+from app.auth.routes import router as auth_api
+from app.auth.service import AuthService
+from app.auth.sessions import SessionManager
+from app.auth.views import ENTRANCE_VIEWS
+from app.auth.web import SessionMiddleware, provide_auth, provide_principal, provide_required_principal
+from app.core import audit
+from app.core.cli import AppCLIPlugin
+from app.core.db import Database
+from app.core.errors import EXCEPTION_HANDLERS
+from app.core.events import EventBus
+from app.core.health import health, ready
+from app.core.mail import Mailer
+from app.core.ratelimit import RATE_LIMIT_STORE, client_ip_resolver, rate_limit_configs
+from app.core.security import OriginCheckMiddleware, csrf_config, security_headers, trusted_origins
+from app.core.ui import template_config
+from app.features import ENABLED
+from app.settings import Settings, SettingsError, load_settings
+
+APP_DIR = Path(__file__).resolve().parent
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def settings_or_exit() -> Settings:
+    """Load settings; on problems print every one of them and exit with status 2 (no traceback)."""
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print("The configuration is not valid:", file=sys.stderr)  # noqa: T201
+        for problem in error.problems:
+            print(f"  - {problem}", file=sys.stderr)  # noqa: T201
+        raise SystemExit(2) from None
+    problems = [p for f in ENABLED if f.check_settings for p in f.check_settings(settings)]
+    if problems:
+        raise SystemExit("The configuration is not valid:\n" + "\n".join(f"  - {p}" for p in problems))
+    return settings
+
+
+def _store(settings: Settings) -> Store:
+    if settings.redis.url:
+        return RedisStore.with_client(url=settings.redis.url, namespace="app")
+    return MemoryStore()
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Assemble the app from the core and every enabled feature."""
+    settings = settings or settings_or_exit()
+    db = Database(settings.database)
+    store = _store(settings)
+    template_dirs = [APP_DIR / "templates", APP_DIR / "auth" / "templates"]
+    template_dirs += [f.templates_dir for f in ENABLED if f.templates_dir]
+    mailer = Mailer(settings.mail, settings.app.name, template_dirs)
+    bus = EventBus()
+    bus.subscribe("*", audit.record)
+    for feature in ENABLED:
+        for name, listener in feature.listeners:
+            bus.subscribe(name, listener)
+    sessions = SessionManager(settings, db.engine)
+    auth = AuthService(settings, sessions, Passwords(settings.auth), bus, mailer, store)
+    common_passwords()  # load the list now rather than on the first sign-up
+
+    async def shutdown() -> None:
+        await mailer.drain()
+        await db.dispose()
+
+    static = create_static_files_router(
+        path="/static",
+        directories=[APP_DIR / "static", *(f.static_dir for f in ENABLED if f.static_dir)],
+        include_in_schema=False,
+        cache_control=None,
+    )
+    return Litestar(
+        route_handlers=[
+            health,
+            ready,
+            auth_api,
+            *ENTRANCE_VIEWS,
+            *ACCOUNT_VIEWS,
+            static,
+            *(handler for f in ENABLED for handler in f.route_handlers),
+        ],
+        dependencies={
+            "db": Provide(db.session),
+            "auth": Provide(provide_auth, sync_to_thread=False),
+            "principal": Provide(provide_principal, sync_to_thread=False),
+            "user": Provide(provide_required_principal, sync_to_thread=False),
+        },
+        middleware=[
+            *(
+                config.middleware
+                for config in rate_limit_configs(settings.rate_limit, client_ip_resolver(settings.app))
+            ),
+            OriginCheckMiddleware(trusted_origins(settings)),
+            SessionMiddleware(sessions),
+        ],
+        csrf_config=csrf_config(settings),
+        template_config=template_config(template_dirs),
+        before_send=[security_headers(settings)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        stores={RATE_LIMIT_STORE: store, "response_cache": MemoryStore()},
+        response_cache_config=ResponseCacheConfig(store="response_cache"),
+        state=State(
+            {
+                "settings": settings,
+                "db": db,
+                "auth": auth,
+                "mailer": mailer,
+                "client_ip": client_ip_resolver(settings.app),
+                "nav": [entry for f in ENABLED for entry in f.nav],
+                "sign_in_options": [tpl for f in ENABLED for tpl in f.sign_in_options],
+                "features": [f.name for f in ENABLED],
+            }
+        ),
+        openapi_config=OpenAPIConfig(title=settings.app.name, version="0.1.0", path="/schema"),
+        plugins=[AppCLIPlugin()],
+        on_shutdown=[shutdown],
+        request_max_body_size=MAX_BODY_BYTES,
+        debug=settings.app.debug,
+    )

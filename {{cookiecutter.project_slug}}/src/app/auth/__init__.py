@@ -1,0 +1,1 @@
+"""The auth core, always on: users, accounts, sessions, passwords, verification and reset."""

@@ -1,0 +1,121 @@
+"""HTML pages of a signed-in user: home, account (profile, email) and security (password, deletion)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.response import Template
+
+from app.auth.web import DB, Auth, CurrentUser, request_meta
+from app.core.errors import AppError, InvalidInput
+from app.core.ui import form_data, page, redirect
+
+
+def _error(
+    request: Request[Any, Any, Any], template: str, error: AppError, form: dict[str, str], section: str
+) -> Template:
+    kept = {k: v for k, v in form.items() if "password" not in k.lower()}
+    return page(
+        request,
+        template,
+        status_code=429 if error.status_code == 429 else 422,
+        form=kept,
+        errors={error.field: error.message} if error.field else {},
+        form_error=None if error.field else error.message,
+        section=section,
+    )
+
+
+@get("/", name="home")
+async def home(request: Request[Any, Any, Any], user: CurrentUser) -> Template:
+    """The protected home page."""
+    return page(request, "home.html")
+
+
+@get("/account")
+async def account_page(request: Request[Any, Any, Any], user: CurrentUser) -> Template:
+    """Profile and email."""
+    return page(request, "auth/account.html", form={"name": user.name})
+
+
+@post("/account")
+async def account_submit(request: Request[Any, Any, Any], db: DB, auth: Auth, user: CurrentUser) -> Any:
+    """Save the display name."""
+    form = await form_data(request, ["name"])
+    try:
+        await auth.update_user(db, request_meta(request), user, form["name"])
+    except AppError as error:
+        return _error(request, "auth/account.html", error, form, "profile")
+    return redirect(request, "/account", notice="profile-updated")
+
+
+@post("/account/email")
+async def change_email_submit(request: Request[Any, Any, Any], db: DB, auth: Auth, user: CurrentUser) -> Any:
+    """Start an email change (needs a fresh session: otherwise the password is asked first)."""
+    form = await form_data(request, ["email"])
+    try:
+        await auth.change_email(db, request_meta(request), user, form["email"])
+    except InvalidInput as error:
+        return _error(
+            request,
+            "auth/account.html",
+            InvalidInput(error.message, field="email"),
+            form | {"name": user.name},
+            "email",
+        )
+    except AppError as error:
+        if error.status_code in (401, 403):
+            raise
+        return _error(request, "auth/account.html", error, form | {"name": user.name}, "email")
+    return redirect(request, "/account", notice="email-change-sent")
+
+
+@get("/account/security")
+async def security_page(request: Request[Any, Any, Any], user: CurrentUser) -> Template:
+    """Password and account deletion."""
+    return page(request, "auth/security.html")
+
+
+@post("/account/password")
+async def change_password_submit(request: Request[Any, Any, Any], db: DB, auth: Auth, user: CurrentUser) -> Any:
+    """Change the password; optionally sign out every other session."""
+    form = await form_data(request, ["current_password", "new_password", "revoke_others"])
+    try:
+        result = await auth.change_password(
+            db,
+            request_meta(request),
+            user,
+            form["current_password"],
+            form["new_password"],
+            form["revoke_others"] == "on",
+        )
+    except AppError as error:
+        fields = {"currentPassword": "current_password", "newPassword": "new_password"}
+        if isinstance(error, InvalidInput) and error.field in fields:
+            error = InvalidInput(error.message, field=fields[error.field])
+        return _error(request, "auth/security.html", error, form, "password")
+    cookie = auth.sessions.cookie(result.token, result.session.persistent, result.session.expires_at)
+    return redirect(request, "/account/security", notice="password-changed", cookies=[cookie])
+
+
+@post("/account/delete")
+async def delete_account_submit(request: Request[Any, Any, Any], db: DB, auth: Auth, user: CurrentUser) -> Any:
+    """Delete the account after a typed confirmation (and a fresh session)."""
+    form = await form_data(request, ["confirm"])
+    if form["confirm"].strip().lower() != user.email.lower():
+        error = InvalidInput("Type your email address to confirm.", field="confirm")
+        return _error(request, "auth/security.html", error, form, "delete")
+    await auth.delete_user(db, request_meta(request), user)
+    return redirect(request, "/sign-in", notice="account-deleted", cookies=auth.sessions.clear_cookies())
+
+
+ACCOUNT_VIEWS = [
+    home,
+    account_page,
+    account_submit,
+    change_email_submit,
+    security_page,
+    change_password_submit,
+    delete_account_submit,
+]

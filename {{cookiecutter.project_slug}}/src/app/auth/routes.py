@@ -1,0 +1,169 @@
+"""The JSON API under /api/auth/, with Better Auth's paths and shapes. HTTP only: parse, call, answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, Router, get, post
+from litestar.params import FromQuery, JSONBody
+from litestar.response import Redirect
+
+from app.auth import schemas
+from app.auth.service import SignInResult
+from app.auth.web import DB, Auth, CurrentUser, MaybePrincipal, request_meta
+from app.core.redirects import safe_redirect
+from app.core.security import trusted_origins
+
+OK = {"status": True}
+
+
+def _signed_in(request: Request[Any, Any, Any], result: SignInResult, body: dict[str, Any]) -> Response[Any]:
+    auth: Auth = request.app.state.auth
+    cookie = auth.sessions.cookie(result.token, result.session.persistent, result.session.expires_at)
+    return Response(body, cookies=[cookie])
+
+
+@post("/sign-up/email", opt={"rate_limit": "sign_up"}, status_code=200)
+async def sign_up_email(
+    request: Request[Any, Any, Any], data: JSONBody[schemas.SignUpEmail], db: DB, auth: Auth
+) -> dict[str, Any]:
+    """Create an account and mail a verification link. A taken email gets the same answer."""
+    user = await auth.sign_up(db, request_meta(request), data.name, data.email, data.password, data.callback_url)
+    return {"token": None, "user": schemas.user_json(user)}
+
+
+@post("/sign-in/email", opt={"rate_limit": "sign_in"}, status_code=200)
+async def sign_in_email(
+    request: Request[Any, Any, Any],
+    data: JSONBody[schemas.SignInEmail],
+    db: DB,
+    auth: Auth,
+    principal: MaybePrincipal,
+) -> Response[Any]:
+    """Sign in with email and password; the session token goes into an HttpOnly cookie only."""
+    replaces = principal.session_id if principal else None
+    result = await auth.sign_in(db, request_meta(request), data.email, data.password, data.remember_me, replaces)
+    url = safe_redirect(data.callback_url, trusted_origins(auth.settings), default="") or None
+    body = {"redirect": bool(url), "url": url, "token": None, "user": schemas.user_json(result.user)}
+    return _signed_in(request, result, body)
+
+
+@post("/sign-out", status_code=200)
+async def sign_out(request: Request[Any, Any, Any], db: DB, auth: Auth, principal: MaybePrincipal) -> Response[Any]:
+    """End this session (delete its row) and clear the cookie."""
+    if principal is not None:
+        await auth.sign_out(db, request_meta(request), principal)
+    return Response({"success": True}, cookies=auth.sessions.clear_cookies())
+
+
+@get("/get-session")
+async def get_session(principal: MaybePrincipal) -> Response[Any]:
+    """The current session and user, or `null`."""
+    if principal is None:
+        return Response(b"null", media_type="application/json")
+    return Response({"session": schemas.session_json(principal), "user": schemas.user_json(principal)})
+
+
+@post("/send-verification-email", status_code=200)
+async def send_verification_email(
+    request: Request[Any, Any, Any], data: JSONBody[schemas.SendVerificationEmail], db: DB, auth: Auth
+) -> dict[str, Any]:
+    """Mail a new verification link (silently nothing when there is no such unverified user)."""
+    await auth.send_verification(db, request_meta(request), data.email, data.callback_url)
+    return OK
+
+
+@get("/verify-email")
+async def verify_email(
+    request: Request[Any, Any, Any],
+    db: DB,
+    auth: Auth,
+    token: FromQuery[str] = "",
+) -> Response[Any]:
+    """Use up a verification link; redirect to a safe callbackURL when given."""
+    user = await auth.verify_email(db, request_meta(request), token)
+    target = safe_redirect(request.query_params.get("callbackURL"), trusted_origins(auth.settings), default="")
+    if target:
+        return Redirect(target, status_code=302)
+    return Response({"status": True, "user": schemas.user_json(user)})
+
+
+@post("/request-password-reset", status_code=200)
+async def request_password_reset(
+    request: Request[Any, Any, Any], data: JSONBody[schemas.RequestPasswordReset], db: DB, auth: Auth
+) -> dict[str, Any]:
+    """Mail a reset link if the address has an account; the answer is the same either way."""
+    await auth.request_password_reset(db, request_meta(request), data.email)
+    return {"status": True, "message": "If this email exists in our system, check your email for the reset link"}
+
+
+@post("/reset-password", status_code=200)
+async def reset_password(
+    request: Request[Any, Any, Any], data: JSONBody[schemas.ResetPassword], db: DB, auth: Auth
+) -> dict[str, Any]:
+    """Set a new password from a reset token; every session of the user is signed out."""
+    token = data.token or str(request.query_params.get("token") or "")
+    await auth.reset_password(db, request_meta(request), token, data.new_password)
+    return OK
+
+
+@post("/change-password", status_code=200)
+async def change_password(
+    request: Request[Any, Any, Any],
+    data: JSONBody[schemas.ChangePassword],
+    db: DB,
+    auth: Auth,
+    user: CurrentUser,
+) -> Response[Any]:
+    """Change the password (current one required); this browser gets a new session token."""
+    result = await auth.change_password(
+        db, request_meta(request), user, data.current_password, data.new_password, data.revoke_other_sessions
+    )
+    return _signed_in(request, result, {"token": None, "user": schemas.user_json(result.user)})
+
+
+@post("/change-email", status_code=200)
+async def change_email(
+    request: Request[Any, Any, Any], data: JSONBody[schemas.ChangeEmail], db: DB, auth: Auth, user: CurrentUser
+) -> dict[str, Any]:
+    """Start an email change: confirm from the new address, notice to the old one."""
+    await auth.change_email(db, request_meta(request), user, data.new_email, data.callback_url)
+    return OK
+
+
+@post("/update-user", status_code=200)
+async def update_user(
+    request: Request[Any, Any, Any], data: JSONBody[schemas.UpdateUser], db: DB, auth: Auth, user: CurrentUser
+) -> dict[str, Any]:
+    """Change the display name or avatar URL."""
+    await auth.update_user(db, request_meta(request), user, data.name, data.image)
+    return OK
+
+
+@post("/delete-user", status_code=200)
+async def delete_user(
+    request: Request[Any, Any, Any], data: JSONBody[schemas.DeleteUser], db: DB, auth: Auth, user: CurrentUser
+) -> Response[Any]:
+    """Delete the account: needs the password or a fresh session."""
+    await auth.delete_user(db, request_meta(request), user, data.password)
+    return Response({"success": True, "message": "User deleted"}, cookies=auth.sessions.clear_cookies())
+
+
+router = Router(
+    path="/api/auth",
+    route_handlers=[
+        sign_up_email,
+        sign_in_email,
+        sign_out,
+        get_session,
+        send_verification_email,
+        verify_email,
+        request_password_reset,
+        reset_password,
+        change_password,
+        change_email,
+        update_user,
+        delete_user,
+    ],
+    tags=["auth"],
+)

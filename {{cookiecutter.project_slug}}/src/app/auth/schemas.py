@@ -1,0 +1,101 @@
+"""JSON shapes of the auth API, camelCase as Better Auth's, so its client works unmodified."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+
+from app.auth.models import User
+from app.auth.sessions import Principal
+
+Text = Annotated[str, msgspec.Meta(max_length=4096)]
+
+
+class SignUpEmail(msgspec.Struct, forbid_unknown_fields=False):
+    name: Text
+    email: Text
+    password: Text
+    image: Text | None = None
+    callback_url: Text | None = msgspec.field(default=None, name="callbackURL")
+    remember_me: bool = msgspec.field(default=True, name="rememberMe")
+
+
+class SignInEmail(msgspec.Struct):
+    email: Text
+    password: Text
+    remember_me: bool = msgspec.field(default=True, name="rememberMe")
+    callback_url: Text | None = msgspec.field(default=None, name="callbackURL")
+
+
+class SendVerificationEmail(msgspec.Struct):
+    email: Text
+    callback_url: Text | None = msgspec.field(default=None, name="callbackURL")
+
+
+class RequestPasswordReset(msgspec.Struct):
+    email: Text
+    redirect_to: Text | None = msgspec.field(default=None, name="redirectTo")
+
+
+class ResetPassword(msgspec.Struct):
+    new_password: Text = msgspec.field(name="newPassword")
+    token: Text | None = None
+
+
+class ChangePassword(msgspec.Struct):
+    new_password: Text = msgspec.field(name="newPassword")
+    current_password: Text = msgspec.field(name="currentPassword")
+    revoke_other_sessions: bool = msgspec.field(default=False, name="revokeOtherSessions")
+
+
+class ChangeEmail(msgspec.Struct):
+    new_email: Text = msgspec.field(name="newEmail")
+    callback_url: Text | None = msgspec.field(default=None, name="callbackURL")
+
+
+class UpdateUser(msgspec.Struct):
+    name: Text | None = None
+    image: Text | None = None
+
+
+class DeleteUser(msgspec.Struct):
+    password: Text | None = None
+    callback_url: Text | None = msgspec.field(default=None, name="callbackURL")
+
+
+def user_json(user: User | Principal) -> dict[str, Any]:
+    """A user as Better Auth's client expects it."""
+    if isinstance(user, Principal):
+        return {
+            "id": str(user.user_id),
+            "name": user.name,
+            "email": user.email,
+            "emailVerified": user.email_verified,
+            "image": user.image,
+            "createdAt": user.user_created_at.isoformat(),
+            "updatedAt": user.user_updated_at.isoformat(),
+        }
+    return {
+        "id": str(user.id),
+        "name": user.name,
+        "email": user.email,
+        "emailVerified": user.email_verified,
+        "image": user.image,
+        "createdAt": user.created_at.isoformat(),
+        "updatedAt": user.updated_at.isoformat(),
+    }
+
+
+def session_json(principal: Principal) -> dict[str, Any]:
+    """A session; `token` is the public handle (the id), never the secret cookie value."""
+    return {
+        "id": str(principal.session_id),
+        "token": str(principal.session_id),
+        "userId": str(principal.user_id),
+        "expiresAt": principal.expires_at.isoformat(),
+        "createdAt": principal.created_at.isoformat(),
+        "updatedAt": principal.updated_at.isoformat(),
+        "ipAddress": principal.ip_address,
+        "userAgent": principal.user_agent,
+    }

@@ -1,0 +1,493 @@
+"""The auth flows: sign-up, sign-in, verification, reset, account changes. No HTTP objects here.
+
+JSON routes and HTML views both call these functions with an open database session and the
+request's `RequestMeta`; each public method commits its own transaction, in which events (and
+so the audit log) and the hooks of `app/hooks.py` run.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from email_validator import EmailNotValidError, validate_email
+from litestar.stores.base import Store
+from sqlalchemy import delete
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app import hooks
+from app.auth.models import CREDENTIAL_PROVIDER, Account, Session, User, Verification
+from app.auth.passwords import PasswordPolicyError, Passwords
+from app.auth.sessions import Principal, SessionManager
+from app.core.crypto import hash_token, new_token
+from app.core.db import utcnow
+from app.core.errors import (
+    EmailNotVerified,
+    InvalidCredentials,
+    InvalidInput,
+    InvalidToken,
+    SessionNotFresh,
+    TooManyAttempts,
+)
+from app.core.events import Event, EventBus, EventName, RequestMeta
+from app.core.mail import Mailer
+from app.core.ratelimit import Budget
+from app.settings import Settings
+
+VERIFY_EMAIL = "email-verification"
+RESET_PASSWORD = "password-reset"  # noqa: S105 - a name, not a secret
+CHANGE_EMAIL = "change-email"
+NAME_MAX = 100
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    """A new session and the secret token that goes into the cookie."""
+
+    user: User
+    session: Session
+    token: str
+
+
+class AuthService:
+    """The auth core's rules; one instance per app."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: SessionManager,
+        passwords: Passwords,
+        bus: EventBus,
+        mailer: Mailer,
+        store: Store,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.passwords = passwords
+        self.bus = bus
+        self.mailer = mailer
+        limits = settings.rate_limit
+        self.failed_sign_ins = Budget(
+            store, "failed-sign-in", limits.failed_sign_in_budget, limits.failed_sign_in_window
+        )
+        self.mail_budget = Budget(store, "mail", limits.mail_per_address, 60)
+
+    # --- input ---------------------------------------------------------------------------
+
+    def normalize_email(self, raw: str) -> str:
+        """Lower-cased, syntax-checked address (no DNS lookup); InvalidInput otherwise."""
+        raw = (raw or "").strip()
+        if not raw or len(raw) > 254:
+            raise InvalidInput("Enter a valid email address.", field="email")
+        try:
+            return validate_email(raw, check_deliverability=False).normalized.lower()
+        except EmailNotValidError as error:
+            raise InvalidInput("Enter a valid email address.", field="email") from error
+
+    def check_password_length(self, password: str, field: str = "password") -> None:
+        """Refuse over-long (and empty) input before any hashing is spent on it."""
+        if not password:
+            raise InvalidInput("Enter your password.", field=field)
+        if len(password) > self.settings.auth.password_max_length:
+            raise InvalidInput(
+                f"Passwords are at most {self.settings.auth.password_max_length} characters.", field=field
+            )
+
+    def check_new_password(self, password: str, email: str, field: str = "password") -> None:
+        """The password policy, as a field error."""
+        try:
+            self.passwords.check_policy(password, email)
+        except PasswordPolicyError as error:
+            raise InvalidInput(str(error), field=field) from error
+
+    @staticmethod
+    def clean_name(raw: str) -> str:
+        """A display name: trimmed, 1..100 characters, no control characters."""
+        name = " ".join((raw or "").split())
+        if not name or len(name) > NAME_MAX or any(ord(c) < 32 for c in name):
+            raise InvalidInput(f"Enter your name (at most {NAME_MAX} characters).", field="name")
+        return name
+
+    # --- helpers -------------------------------------------------------------------------
+
+    async def user_by_email(self, db: AsyncSession, email: str) -> User | None:
+        """The user with this (normalised) address."""
+        return (await db.exec(select(User).where(User.email == email))).first()
+
+    async def credential(self, db: AsyncSession, user_id: uuid.UUID) -> Account | None:
+        """The password account of a user, if they have one."""
+        query = select(Account).where(Account.user_id == user_id, Account.provider_id == CREDENTIAL_PROVIDER)
+        return (await db.exec(query)).first()
+
+    async def emit(
+        self,
+        db: AsyncSession,
+        name: str,
+        meta: RequestMeta,
+        actor: uuid.UUID | None,
+        target_type: str,
+        target_id: object = None,
+        **data: object,
+    ) -> None:
+        """Emit an event in the current transaction (audit log, webhooks ...)."""
+        target = str(target_id) if target_id is not None else None
+        await self.bus.emit(db, Event(name, actor, target_type, target, meta, dict(data)))
+
+    async def issue_token(self, db: AsyncSession, purpose: str, identifier: str, ttl: int, payload: str = "") -> str:
+        """Store the hash of a new single-use token; return the token for the link."""
+        token = new_token()
+        db.add(
+            Verification(
+                purpose=purpose,
+                identifier=identifier,
+                token_hash=hash_token(token),
+                payload=payload,
+                expires_at=utcnow() + timedelta(seconds=ttl),
+            )
+        )
+        return token
+
+    async def consume_token(self, db: AsyncSession, purpose: str, token: str) -> tuple[str, str]:
+        """Atomically use up a token (DELETE ... RETURNING); its identifier and payload, or InvalidToken."""
+        if not token or len(token) > 128:
+            raise InvalidToken()
+        V = Verification.__table__.c  # type: ignore[attr-defined]  # noqa: N806
+        query = (
+            delete(Verification)
+            .where(V.token_hash == hash_token(token), V.purpose == purpose)
+            .returning(V.identifier, V.payload, V.expires_at)
+        )
+        row = (await db.exec(query)).first()
+        if row is None or row.expires_at <= utcnow():
+            await db.commit()
+            raise InvalidToken()
+        return str(row.identifier), str(row.payload)
+
+    def link(self, path: str, **params: str | None) -> str:
+        """An absolute link to this app for an email."""
+        query = urlencode({k: v for k, v in params.items() if v})
+        return f"{self.settings.app.base_url.rstrip('/')}{path}{'?' + query if query else ''}"
+
+    async def spend_mail_budget(self, email: str) -> None:
+        """At most RATE_LIMIT_MAIL_PER_ADDRESS mails a minute to one address, whether it exists or not."""
+        if not await self.mail_budget.hit(email):
+            raise TooManyAttempts(
+                self.mail_budget.retry_after(), "Too many emails sent to this address. Wait a minute."
+            )
+
+    def require_fresh(self, principal: Principal) -> None:
+        """Sensitive actions need a recent sign-in or re-authentication."""
+        if not principal.is_fresh(self.settings.auth.fresh_age):
+            raise SessionNotFresh()
+
+    # --- flows ---------------------------------------------------------------------------
+
+    async def sign_up(
+        self, db: AsyncSession, meta: RequestMeta, name: str, email: str, password: str, callback: str | None = None
+    ) -> User:
+        """Create a user, or (taken email) tell its owner; both paths look and cost the same."""
+        name = self.clean_name(name)
+        email = self.normalize_email(email)
+        self.check_password_length(password)
+        self.check_new_password(password, email)
+        await self.spend_mail_budget(email)
+        password_hash = await self.passwords.hash(password)
+        existing = await self.user_by_email(db, email)
+        if existing is not None:
+            self.mailer.send(
+                email,
+                "already_registered",
+                name=existing.name,
+                sign_in_url=self.link("/sign-in"),
+                reset_url=self.link("/forgot-password"),
+            )
+            now = utcnow()
+            return User(id=uuid.uuid4(), name=name, email=email, created_at=now, updated_at=now)
+        ctx = hooks.HookContext(db, meta)
+        await hooks.before_user_create(ctx, name, email)
+        user = User(name=name, email=email)
+        db.add(user)
+        await db.flush()  # the account row references the user
+        db.add(
+            Account(
+                user_id=user.id, provider_id=CREDENTIAL_PROVIDER, account_id=str(user.id), password_hash=password_hash
+            )
+        )
+        await self.emit(db, EventName.USER_CREATED, meta, user.id, "user", user.id, method="password")
+        await hooks.after_user_create(ctx, user)
+        token = await self.issue_token(db, VERIFY_EMAIL, email, self.settings.auth.verification_ttl)
+        await db.commit()
+        self.mailer.send(email, "verify_email", name=name, url=self.link("/verify-email", token=token, next=callback))
+        return user
+
+    async def sign_in(
+        self,
+        db: AsyncSession,
+        meta: RequestMeta,
+        email: str,
+        password: str,
+        remember: bool = True,
+        replaces: uuid.UUID | None = None,
+    ) -> SignInResult:
+        """Check email and password (one hash either way) and open a new session."""
+        email = self.normalize_email(email)
+        self.check_password_length(password)
+        if await self.failed_sign_ins.exceeded(email):
+            raise TooManyAttempts(
+                self.failed_sign_ins.retry_after(),
+                "Too many failed sign-ins for this account. Try again later or reset your password.",
+            )
+        user = await self.user_by_email(db, email)
+        account = await self.credential(db, user.id) if user else None
+        stored = account.password_hash if account else None
+        if not await self.passwords.verify(stored, password) or user is None or account is None:
+            await self.failed_sign_ins.hit(email)
+            if user is not None:
+                await self.emit(db, EventName.SIGN_IN_FAILED, meta, None, "user", user.id, reason="password")
+                await db.commit()
+            raise InvalidCredentials()
+        if not user.email_verified and not self.settings.allow_unverified_sign_in:
+            await self.send_verification(db, meta, email)
+            raise EmailNotVerified()
+        if stored and self.passwords.needs_rehash(stored):
+            account.password_hash = await self.passwords.hash(password)
+            account.updated_at = utcnow()
+            db.add(account)
+        result = await self.open_session(db, meta, user, "password", remember, replaces)
+        await self.failed_sign_ins.reset(email)
+        return result
+
+    async def open_session(
+        self,
+        db: AsyncSession,
+        meta: RequestMeta,
+        user: User,
+        method: str,
+        persistent: bool,
+        replaces: uuid.UUID | None = None,
+    ) -> SignInResult:
+        """The common end of every sign-in path: hooks, a fresh token, the event, commit.
+
+        `replaces` is the session the browser had before, revoked so that no token survives a sign-in.
+        """
+        ctx = hooks.HookContext(db, meta)
+        await hooks.before_sign_in(ctx, user, method)
+        if replaces is not None:
+            await self.sessions.revoke(db, replaces)
+        session, token = await self.sessions.create(db, user, meta, method, persistent)
+        await self.emit(db, EventName.SESSION_CREATED, meta, user.id, "session", session.id, method=method)
+        await hooks.after_sign_in(ctx, user, session)
+        await db.commit()
+        return SignInResult(user, session, token)
+
+    async def sign_out(self, db: AsyncSession, meta: RequestMeta, principal: Principal) -> None:
+        """Delete the session row."""
+        await self.sessions.revoke(db, principal.session_id)
+        await self.emit(
+            db, EventName.SESSION_REVOKED, meta, principal.user_id, "session", principal.session_id, reason="sign-out"
+        )
+        await db.commit()
+
+    async def send_verification(
+        self, db: AsyncSession, meta: RequestMeta, email: str, callback: str | None = None
+    ) -> None:
+        """Mail a new verification link if the address belongs to an unverified user; silent otherwise."""
+        email = self.normalize_email(email)
+        await self.spend_mail_budget(email)
+        user = await self.user_by_email(db, email)
+        if user is None or user.email_verified:
+            return
+        token = await self.issue_token(db, VERIFY_EMAIL, email, self.settings.auth.verification_ttl)
+        await db.commit()
+        self.mailer.send(
+            email, "verify_email", name=user.name, url=self.link("/verify-email", token=token, next=callback)
+        )
+
+    async def verify_email(self, db: AsyncSession, meta: RequestMeta, token: str) -> User:
+        """Use up a verification link (1 hour, single use) or an email-change link."""
+        email, _ = await self.consume_token(db, VERIFY_EMAIL, token)
+        user = await self.user_by_email(db, email)
+        if user is None:
+            await db.commit()
+            raise InvalidToken()
+        if not user.email_verified:
+            user.email_verified = True
+            user.updated_at = utcnow()
+            db.add(user)
+            await self.emit(db, EventName.EMAIL_VERIFIED, meta, user.id, "user", user.id)
+        await db.commit()
+        return user
+
+    async def request_password_reset(self, db: AsyncSession, meta: RequestMeta, email: str) -> None:
+        """Mail a reset link when the address has an account; the answer is the same when not."""
+        email = self.normalize_email(email)
+        await self.spend_mail_budget(email)
+        user = await self.user_by_email(db, email)
+        if user is None:
+            return
+        token = await self.issue_token(db, RESET_PASSWORD, str(user.id), self.settings.auth.reset_ttl)
+        await self.emit(db, EventName.PASSWORD_RESET_REQUESTED, meta, None, "user", user.id)
+        await db.commit()
+        self.mailer.send(email, "reset_password", name=user.name, url=self.link("/reset-password", token=token))
+
+    async def check_reset_token(self, db: AsyncSession, token: str) -> bool:
+        """Whether a reset link is still usable (to show the form or the 'expired' page)."""
+        if not token or len(token) > 128:
+            return False
+        row = (
+            await db.exec(
+                select(Verification).where(
+                    Verification.token_hash == hash_token(token), Verification.purpose == RESET_PASSWORD
+                )
+            )
+        ).first()
+        return row is not None and row.expires_at > utcnow()
+
+    async def reset_password(self, db: AsyncSession, meta: RequestMeta, token: str, new_password: str) -> None:
+        """Set a new password from a reset link; signs out every session, does not sign in."""
+        self.check_password_length(new_password, "newPassword")
+        user_id, _ = await self.consume_token(db, RESET_PASSWORD, token)
+        user = await db.get(User, uuid.UUID(user_id))
+        if user is None:
+            await db.commit()
+            raise InvalidToken()
+        try:
+            self.check_new_password(new_password, user.email, "newPassword")
+        except InvalidInput:
+            await db.rollback()  # keep the link usable for a second try
+            raise
+        await self._set_password(db, user, await self.passwords.hash(new_password))
+        user.email_verified = True  # the link proved the mailbox
+        db.add(user)
+        revoked = await self.sessions.revoke_all(db, user.id)
+        await self.emit(db, EventName.PASSWORD_RESET, meta, user.id, "user", user.id, sessions_revoked=revoked)
+        await db.commit()
+
+    async def _set_password(self, db: AsyncSession, user: User, password_hash: str) -> None:
+        account = await self.credential(db, user.id)
+        if account is None:
+            account = Account(user_id=user.id, provider_id=CREDENTIAL_PROVIDER, account_id=str(user.id))
+        account.password_hash = password_hash
+        account.updated_at = utcnow()
+        user.updated_at = utcnow()
+        db.add(account)
+
+    async def change_password(
+        self, db: AsyncSession, meta: RequestMeta, principal: Principal, current: str, new: str, revoke_others: bool
+    ) -> SignInResult:
+        """Needs the current password; rotates this session's token, optionally signs out the others."""
+        self.check_password_length(current, "currentPassword")
+        self.check_password_length(new, "newPassword")
+        user = await db.get(User, principal.user_id)
+        account = await self.credential(db, principal.user_id)
+        if user is None or not await self.passwords.verify(account.password_hash if account else None, current):
+            raise InvalidInput("Your current password is not correct.", field="currentPassword")
+        self.check_new_password(new, user.email, "newPassword")
+        await self._set_password(db, user, await self.passwords.hash(new))
+        if revoke_others:
+            await self.sessions.revoke_all(db, user.id, keep=principal.session_id)
+        await self.emit(
+            db, EventName.PASSWORD_CHANGED, meta, user.id, "user", user.id, other_sessions_revoked=revoke_others
+        )
+        return await self.open_session(
+            db, meta, user, principal.sign_in_method, principal.persistent, replaces=principal.session_id
+        )
+
+    async def reauthenticate(self, db: AsyncSession, meta: RequestMeta, principal: Principal, password: str) -> None:
+        """Confirm the password to make the session fresh again."""
+        self.check_password_length(password)
+        if await self.failed_sign_ins.exceeded(principal.email):
+            raise TooManyAttempts(self.failed_sign_ins.retry_after())
+        account = await self.credential(db, principal.user_id)
+        if not await self.passwords.verify(account.password_hash if account else None, password):
+            await self.failed_sign_ins.hit(principal.email)
+            raise InvalidInput("That password is not correct.", field="password")
+        await self.sessions.mark_fresh(db, principal.session_id)
+        await self.emit(db, EventName.SESSION_REAUTHENTICATED, meta, principal.user_id, "session", principal.session_id)
+        await db.commit()
+
+    async def update_user(
+        self, db: AsyncSession, meta: RequestMeta, principal: Principal, name: str | None, image: str | None = None
+    ) -> User:
+        """Change the display name (and avatar URL)."""
+        user = await db.get(User, principal.user_id)
+        if user is None:
+            raise InvalidToken()
+        changed = []
+        if name is not None:
+            user.name = self.clean_name(name)
+            changed.append("name")
+        if image is not None:
+            if image and (len(image) > 2048 or not image.startswith("https://")):
+                raise InvalidInput("The image must be an https:// URL.", field="image")
+            user.image = image or None
+            changed.append("image")
+        user.updated_at = utcnow()
+        db.add(user)
+        await self.emit(db, EventName.USER_UPDATED, meta, user.id, "user", user.id, fields=changed)
+        await db.commit()
+        return user
+
+    async def change_email(
+        self, db: AsyncSession, meta: RequestMeta, principal: Principal, new_email: str, callback: str | None = None
+    ) -> None:
+        """Mail a confirmation link to the new address and a notice to the old one."""
+        self.require_fresh(principal)
+        new_email = self.normalize_email(new_email)
+        if new_email == principal.email:
+            raise InvalidInput("That is already your email address.", field="newEmail")
+        await self.spend_mail_budget(new_email)
+        if await self.user_by_email(db, new_email) is not None:
+            self.mailer.send(new_email, "email_taken", sign_in_url=self.link("/sign-in"))
+        else:
+            token = await self.issue_token(
+                db, CHANGE_EMAIL, str(principal.user_id), self.settings.auth.verification_ttl, payload=new_email
+            )
+            self.mailer.send(
+                new_email,
+                "confirm_email_change",
+                name=principal.name,
+                url=self.link("/verify-email/change", token=token, next=callback),
+            )
+        await self.emit(db, EventName.EMAIL_CHANGE_REQUESTED, meta, principal.user_id, "user", principal.user_id)
+        await db.commit()
+        self.mailer.send(principal.email, "email_change_notice", name=principal.name, new_email=new_email)
+
+    async def confirm_email_change(self, db: AsyncSession, meta: RequestMeta, token: str) -> User:
+        """Switch to the new address from the link sent to it."""
+        user_id, new_email = await self.consume_token(db, CHANGE_EMAIL, token)
+        user = await db.get(User, uuid.UUID(user_id))
+        if user is None or await self.user_by_email(db, new_email) is not None:
+            await db.commit()
+            raise InvalidToken("This link is no longer valid: the address is already in use.")
+        old = user.email
+        user.email = new_email
+        user.email_verified = True
+        user.updated_at = utcnow()
+        db.add(user)
+        await self.emit(db, EventName.EMAIL_CHANGED, meta, user.id, "user", user.id, old_domain=old.split("@")[-1])
+        await db.commit()
+        return user
+
+    async def delete_user(
+        self, db: AsyncSession, meta: RequestMeta, principal: Principal, password: str | None = None
+    ) -> None:
+        """Delete the account and everything that cascades from it; needs a fresh session or the password."""
+        if password:
+            self.check_password_length(password)
+            account = await self.credential(db, principal.user_id)
+            if not await self.passwords.verify(account.password_hash if account else None, password):
+                raise InvalidInput("That password is not correct.", field="password")
+        else:
+            self.require_fresh(principal)
+        user = await db.get(User, principal.user_id)
+        if user is None:
+            return
+        await hooks.before_user_delete(hooks.HookContext(db, meta), user)
+        await self.emit(db, EventName.USER_DELETED, meta, user.id, "user", user.id)
+        await db.exec(delete(Verification).where(col(Verification.identifier).in_([user.email, str(user.id)])))
+        await db.delete(user)
+        await db.commit()

@@ -1,0 +1,226 @@
+"""Database sessions: creation, the hot-path lookup, renewal, revocation and the cookie.
+
+The lookup is one indexed SELECT by token hash through SQLAlchemy Core (no ORM objects on the
+hot path) and writes only when the session is due for renewal (at most once per
+AUTH_SESSION_UPDATE_AGE). With AUTH_COOKIE_CACHE on, a signed cookie holding the resolved
+session spares even that SELECT for up to AUTH_COOKIE_CACHE_MAX_AGE seconds, which is also
+how long a revoked session can keep working in that browser.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from litestar.datastructures import Cookie
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.auth.models import Session, User
+from app.core.crypto import Signer, hash_token, new_token
+from app.core.db import utcnow
+from app.core.events import RequestMeta
+from app.settings import Settings
+
+S = Session.__table__.c  # type: ignore[attr-defined]
+U = User.__table__.c  # type: ignore[attr-defined]
+
+_LOOKUP = select(
+    S.id.label("session_id"),
+    S.user_id,
+    S.persistent,
+    S.sign_in_method,
+    S.authenticated_at,
+    S.created_at,
+    S.updated_at,
+    S.expires_at,
+    S.absolute_expires_at,
+    S.ip_address,
+    S.user_agent,
+    U.email,
+    U.name,
+    U.email_verified,
+    U.image,
+    U.role,
+    U.created_at.label("user_created_at"),
+    U.updated_at.label("user_updated_at"),
+).join_from(Session, User, S.user_id == U.id)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in user and their session, as resolved for one request."""
+
+    session_id: uuid.UUID
+    user_id: uuid.UUID
+    email: str
+    name: str
+    email_verified: bool
+    image: str | None
+    role: str
+    persistent: bool
+    sign_in_method: str
+    authenticated_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime
+    absolute_expires_at: datetime
+    ip_address: str | None
+    user_agent: str | None
+    user_created_at: datetime
+    user_updated_at: datetime
+
+    def is_fresh(self, fresh_age: int) -> bool:
+        """Signed in (or re-authenticated) within the last `fresh_age` seconds."""
+        return utcnow() - self.authenticated_at < timedelta(seconds=fresh_age)
+
+
+class SessionManager:
+    """Everything about session tokens; holds no per-request state."""
+
+    def __init__(self, settings: Settings, engine: AsyncEngine) -> None:
+        self.settings = settings
+        self.auth = settings.auth
+        self.engine = engine
+        production = settings.app.is_production
+        self.cookie_name = "__Host-session" if production else "session"
+        self.cache_cookie_name = "__Host-session_cache" if production else "session_cache"
+        self.secure = production
+        self._cache_signer = Signer(settings.secrets.secret_key, "session-cache", settings.secrets.secret_key_fallbacks)
+
+    async def create(
+        self, db: AsyncSession, user: User, meta: RequestMeta, method: str, persistent: bool
+    ) -> tuple[Session, str]:
+        """Add a new session row (the caller commits); return it and its secret token."""
+        token = new_token()
+        now = utcnow()
+        row = Session(
+            user_id=user.id,
+            token_hash=hash_token(token),
+            persistent=persistent,
+            sign_in_method=method,
+            ip_address=meta.ip,
+            user_agent=(meta.user_agent or "")[:512] or None,
+            authenticated_at=now,
+            created_at=now,
+            updated_at=now,
+            expires_at=now + timedelta(seconds=self.auth.session_max_age),
+            absolute_expires_at=now + timedelta(seconds=self.auth.session_absolute_max_age),
+        )
+        db.add(row)
+        return row, token
+
+    async def resolve(self, token: str) -> tuple[Principal | None, bool]:
+        """Look a token up; return the principal and whether the session was just renewed."""
+        if not token or len(token) > 128:
+            return None, False
+        token_hash = hash_token(token)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(_LOOKUP.where(S.token_hash == token_hash))).mappings().first()
+            if row is None:
+                return None, False
+            now = utcnow()
+            if row["expires_at"] <= now or row["absolute_expires_at"] <= now:
+                await conn.execute(delete(Session).where(S.id == row["session_id"]))
+                await conn.commit()
+                return None, False
+            principal = Principal(**row)
+            if now - principal.updated_at < timedelta(seconds=self.auth.session_update_age):
+                return principal, False
+            expires = min(now + timedelta(seconds=self.auth.session_max_age), principal.absolute_expires_at)
+            await conn.execute(
+                update(Session).where(S.id == principal.session_id).values(updated_at=now, expires_at=expires)
+            )
+            await conn.commit()
+        return Principal(**{**asdict(principal), "updated_at": now, "expires_at": expires}), True
+
+    async def revoke(self, db: AsyncSession, session_id: uuid.UUID) -> bool:
+        """Delete one session (sign-out); True if it existed."""
+        result = await db.exec(delete(Session).where(S.id == session_id))
+        return bool(result.rowcount)
+
+    async def revoke_all(self, db: AsyncSession, user_id: uuid.UUID, keep: uuid.UUID | None = None) -> int:
+        """Delete every session of a user except `keep`; return how many went."""
+        query = delete(Session).where(S.user_id == user_id)
+        if keep is not None:
+            query = query.where(S.id != keep)
+        result = await db.exec(query)
+        return int(result.rowcount or 0)
+
+    async def mark_fresh(self, db: AsyncSession, session_id: uuid.UUID) -> None:
+        """Record a re-authentication: sensitive actions are allowed again for a while."""
+        await db.exec(update(Session).where(S.id == session_id).values(authenticated_at=utcnow()))
+
+    async def delete_expired(self, db: AsyncSession) -> int:
+        """Remove sessions past their expiry (the `app sessions cleanup` command)."""
+        now = utcnow()
+        result = await db.exec(delete(Session).where((S.expires_at <= now) | (S.absolute_expires_at <= now)))
+        return int(result.rowcount or 0)
+
+    def cookie(self, token: str, persistent: bool, expires_at: datetime | None = None) -> Cookie:
+        """The session cookie: HttpOnly, SameSite=Lax, Path=/, `__Host-` and Secure in production."""
+        max_age = None
+        if persistent:
+            end = expires_at or utcnow() + timedelta(seconds=self.auth.session_max_age)
+            max_age = max(0, int((end - utcnow()).total_seconds()))
+        return Cookie(
+            key=self.cookie_name,
+            value=token,
+            max_age=max_age,
+            path="/",
+            httponly=True,
+            secure=self.secure,
+            samesite="lax",
+        )
+
+    def clear_cookies(self) -> list[Cookie]:
+        """Expire the session cookie (and its cache) in the browser."""
+        return [
+            Cookie(key=name, value="", max_age=0, path="/", httponly=True, secure=self.secure, samesite="lax")
+            for name in (self.cookie_name, self.cache_cookie_name)
+        ]
+
+    def cache_cookie(self, principal: Principal) -> Cookie:
+        """A signed snapshot of the principal, valid for AUTH_COOKIE_CACHE_MAX_AGE seconds."""
+        data = {k: (str(v) if isinstance(v, (uuid.UUID, datetime)) else v) for k, v in asdict(principal).items()}
+        data["_exp"] = int(time.time()) + self.auth.cookie_cache_max_age
+        value = self._cache_signer.sign(json.dumps(data, separators=(",", ":")).encode().hex())
+        return Cookie(
+            key=self.cache_cookie_name,
+            value=value,
+            max_age=self.auth.cookie_cache_max_age,
+            path="/",
+            httponly=True,
+            secure=self.secure,
+            samesite="lax",
+        )
+
+    def read_cache_cookie(self, value: str) -> Principal | None:
+        """The principal from a valid, unexpired cache cookie, else None."""
+        payload = self._cache_signer.unsign(value)
+        if payload is None:
+            return None
+        try:
+            data: dict[str, Any] = json.loads(bytes.fromhex(payload))
+            if int(data.pop("_exp")) < time.time():
+                return None
+            for key in ("session_id", "user_id"):
+                data[key] = uuid.UUID(data[key])
+            for key in (
+                "authenticated_at",
+                "created_at",
+                "updated_at",
+                "expires_at",
+                "absolute_expires_at",
+                "user_created_at",
+                "user_updated_at",
+            ):
+                data[key] = datetime.fromisoformat(data[key])
+            return Principal(**data)
+        except (ValueError, KeyError, TypeError):
+            return None

@@ -1,0 +1,120 @@
+"""The HTTP side shared by the JSON routes and the HTML views: who is asking, and the session middleware."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.auth.service import AuthService
+from app.auth.sessions import Principal, SessionManager
+from app.core.errors import Unauthorized
+from app.core.events import RequestMeta
+
+# Handler parameters injected by name (keys registered in app.asgi.create_app).
+DB = NamedDependency[AsyncSession]
+Auth = NamedDependency[AuthService]
+MaybePrincipal = NamedDependency[Principal | None]
+CurrentUser = NamedDependency[Principal]
+
+
+def request_meta(request: Request[Any, Any, Any]) -> RequestMeta:
+    """Client IP (proxy-aware, see app.core.ratelimit) and user agent of a request."""
+    client_ip = request.app.state.client_ip
+    return RequestMeta(ip=client_ip(request), user_agent=request.headers.get("user-agent", "")[:512] or None)
+
+
+def provide_auth(request: Request[Any, Any, Any]) -> AuthService:
+    """Dependency: the app's AuthService."""
+    auth: AuthService = request.app.state.auth
+    return auth
+
+
+def provide_principal(request: Request[Any, Any, Any]) -> Principal | None:
+    """Dependency: the signed-in principal, or None."""
+    principal: Principal | None = request.scope.get("user")
+    return principal
+
+
+def provide_required_principal(request: Request[Any, Any, Any]) -> Principal:
+    """Dependency: the signed-in principal; 401 (JSON) or a redirect to sign-in (HTML) otherwise."""
+    principal: Principal | None = request.scope.get("user")
+    if principal is None:
+        raise Unauthorized()
+    return principal
+
+
+class SessionMiddleware(ASGIMiddleware):
+    """Resolves the session cookie (or a bearer session token) into `request.user`.
+
+    Requests without a credential cost nothing; with one, a single indexed lookup (or none,
+    with the signed cookie cache). A renewed session gets its cookie re-sent.
+    """
+
+    scopes = (ScopeType.HTTP,)
+    exclude_path_pattern = ("^/static/",)
+
+    def __init__(self, sessions: SessionManager) -> None:
+        self.sessions = sessions
+
+    def _credentials(self, scope: Scope) -> tuple[str | None, str | None, bool]:
+        cookie_header = ""
+        bearer = None
+        for key, value in scope["headers"]:
+            if key == b"cookie":
+                cookie_header = value.decode("latin-1")
+            elif key == b"authorization":
+                raw = value.decode("latin-1")
+                if raw[:7].lower() == "bearer ":
+                    bearer = raw[7:].strip()
+        if bearer:
+            return bearer, None, True
+        token: str | None = None
+        cache: str | None = None
+        for part in cookie_header.split(";"):
+            name, _, content = part.strip().partition("=")
+            if name == self.sessions.cookie_name:
+                token = content
+            elif name == self.sessions.cache_cookie_name:
+                cache = content
+        return token, cache, False
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        token, cache, is_bearer = self._credentials(scope)
+        principal: Principal | None = None
+        cookies: list[Cookie] = []
+        if token:
+            if cache and self.sessions.auth.cookie_cache:
+                principal = self.sessions.read_cache_cookie(cache)
+            if principal is None:
+                principal, renewed = await self.sessions.resolve(token)
+                if principal is None and not is_bearer:
+                    cookies = self.sessions.clear_cookies()
+                elif principal is not None and not is_bearer:
+                    if renewed and principal.persistent:
+                        cookies.append(self.sessions.cookie(token, True, principal.expires_at))
+                    if self.sessions.auth.cookie_cache:
+                        cookies.append(self.sessions.cache_cookie(principal))
+        scope["user"] = principal
+        scope["auth"] = "bearer" if is_bearer else ("cookie" if principal else None)
+        if not cookies:
+            await next_app(scope, receive, send)
+            return
+
+        async def send_with_cookies(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                existing = {h[1].split(b"=", 1)[0] for h in headers if h[0].lower() == b"set-cookie"}
+                for cookie in cookies:
+                    if cookie.key.encode() not in existing:
+                        headers.append(cookie.to_encoded_header())
+                message["headers"] = headers
+            await send(message)
+
+        await next_app(scope, receive, send_with_cookies)

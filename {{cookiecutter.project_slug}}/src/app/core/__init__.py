@@ -1,0 +1,1 @@
+"""Infrastructure shared by the auth core and every feature: db, security, events, mail, UI."""

@@ -1,0 +1,187 @@
+"""Typed errors with stable codes, and the handlers that turn any error into a clean answer.
+
+Services raise `AppError` subclasses; JSON routes answer `{"code", "message"}` with the
+right status, HTML pages render an error page. No stack trace ever reaches a client.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+logger = logging.getLogger("app.errors")
+
+HTTP_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "VALIDATION_ERROR",
+    429: "TOO_MANY_REQUESTS",
+    500: "INTERNAL_SERVER_ERROR",
+}
+
+
+class AppError(Exception):
+    """An expected failure: a stable code, a message for people, an HTTP status."""
+
+    code: ClassVar[str] = "BAD_REQUEST"
+    status_code: ClassVar[int] = 400
+    default_message: ClassVar[str] = "The request could not be processed."
+
+    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+        self.message = message or self.default_message
+        self.field = field
+        super().__init__(self.message)
+
+
+class InvalidInput(AppError):
+    code = "VALIDATION_ERROR"
+    status_code = 400
+    default_message = "Some fields are not valid."
+
+
+class InvalidCredentials(AppError):
+    code = "INVALID_EMAIL_OR_PASSWORD"
+    status_code = 401
+    default_message = "Invalid email or password."
+
+
+class EmailNotVerified(AppError):
+    code = "EMAIL_NOT_VERIFIED"
+    status_code = 403
+    default_message = "Verify your email address first: we have sent you a new link."
+
+
+class InvalidToken(AppError):
+    code = "INVALID_TOKEN"
+    status_code = 400
+    default_message = "This link is invalid or has expired."
+
+
+class Unauthorized(AppError):
+    code = "UNAUTHORIZED"
+    status_code = 401
+    default_message = "Sign in to continue."
+
+
+class SignInRequired(Unauthorized):
+    """On an HTML page: redirect to sign-in and come back afterwards."""
+
+
+class SessionNotFresh(AppError):
+    code = "SESSION_NOT_FRESH"
+    status_code = 403
+    default_message = "Confirm your password to continue."
+
+
+class InvalidOrigin(AppError):
+    code = "INVALID_ORIGIN"
+    status_code = 403
+    default_message = "This request did not come from a trusted origin."
+
+
+class TooManyAttempts(AppError):
+    code = "TOO_MANY_REQUESTS"
+    status_code = 429
+    default_message = "Too many attempts. Wait a moment and try again."
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Vetoed(AppError):
+    """Raised by a hook in app/hooks.py to refuse an operation."""
+
+    code = "OPERATION_REFUSED"
+    status_code = 403
+    default_message = "This operation is not allowed."
+
+
+def wants_json(request: Request[Any, Any, Any]) -> bool:
+    """JSON for the API and for clients that ask for it; HTML pages otherwise."""
+    if request.url.path.startswith("/api/"):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _error_response(
+    request: Request[Any, Any, Any], status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> Response[Any]:
+    if wants_json(request):
+        return Response({"code": code, "message": message}, status_code=status, headers=headers)
+    template = "errors/404.html" if status == 404 else "errors/error.html"
+    if status >= 500:
+        template = "errors/500.html"
+    return Template(
+        template_name=template,
+        context={"status": status, "message": message, "code": code},
+        status_code=status,
+        headers=headers,
+        media_type=MediaType.HTML,
+    )
+
+
+def app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Response[Any]:
+    if isinstance(exc, (Unauthorized, SessionNotFresh)) and not wants_json(request):
+        page = "/sign-in" if isinstance(exc, Unauthorized) else "/reauthenticate"
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET":
+            target = request.headers.get("hx-current-url") or request.url.path
+            target = "/" + target.split("/", 3)[-1] if target.startswith("http") else target
+        location = f"{page}?{urlencode({'next': target})}"
+        if request.headers.get("hx-request"):
+            return Response(None, status_code=204, headers={"HX-Redirect": location})
+        return Redirect(location, status_code=303)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
+    return _error_response(request, exc.status_code, exc.code, exc.message, headers)
+
+
+def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    headers = dict(exc.headers or {})
+    if status == 429 and "Retry-After" not in headers:
+        headers["Retry-After"] = str(headers.get("RateLimit-Reset", "60"))
+    if isinstance(exc, ValidationException):
+        message = _validation_message(exc)
+        return _error_response(request, 400, "VALIDATION_ERROR", message, headers)
+    message = exc.detail if status < 500 and exc.detail else "Something went wrong."
+    if status == 404:
+        message = "We could not find that page."
+    return _error_response(request, status, HTTP_CODES.get(status, "ERROR"), message, headers)
+
+
+def _validation_message(exc: ValidationException) -> str:
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    parts = []
+    for item in extra[:5]:
+        if isinstance(item, dict):
+            key = item.get("key") or "body"
+            parts.append(f"{key}: {item.get('message', 'invalid')}")
+    return "Invalid request: " + "; ".join(parts) if parts else "The request body is not valid."
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    logger.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _error_response(
+        request, HTTP_500_INTERNAL_SERVER_ERROR, "INTERNAL_SERVER_ERROR", "Something went wrong on our side."
+    )
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    AppError: app_error_handler,
+    HTTPException: http_error_handler,
+    Exception: internal_error_handler,
+}

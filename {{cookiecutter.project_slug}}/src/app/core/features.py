@@ -1,0 +1,45 @@
+"""What an optional feature may contribute; `app.asgi` loops over `app.features.ENABLED`.
+
+A feature talks to the core through this object, events and service functions only, so that
+removing its folder and its line in `app/features/__init__.py` removes it completely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import click
+    from litestar.types import ControllerRouterHandler
+
+    from app.core.events import Listener
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    """A link in the account navigation."""
+
+    label: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Feature:
+    """Everything one feature adds to the app."""
+
+    name: str
+    route_handlers: Sequence[ControllerRouterHandler] = ()
+    templates_dir: Path | None = None
+    static_dir: Path | None = None
+    migrations_dir: Path | None = None
+    listeners: Sequence[tuple[str, Listener]] = ()
+    cli_commands: Sequence[click.Command] = ()
+    nav: Sequence[NavEntry] = ()
+    # Templates included below the sign-in form (e.g. "magic_link/sign_in_option.html").
+    sign_in_options: Sequence[str] = ()
+    # Called with the Settings at start-up; returns problems in the feature's own settings.
+    check_settings: Callable[[Any], list[str]] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)

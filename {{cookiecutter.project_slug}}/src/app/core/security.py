@@ -1,0 +1,136 @@
+"""Security headers on every response, the Origin / Fetch-Metadata check, and CSRF settings.
+
+HTML forms carry a CSRF token (Litestar's CSRF middleware, double-submit cookie). Every unsafe
+request must also come from a trusted origin: the JSON API under /api/ relies on that check
+alone, as Better Auth's does, so its client and non-browser clients need no CSRF token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.errors import InvalidOrigin
+from app.settings import Settings
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+NO_STORE_PREFIXES = (
+    "/api/auth/",
+    "/sign-in",
+    "/sign-up",
+    "/account",
+    "/reset-password",
+    "/forgot-password",
+    "/verify-email",
+    "/reauthenticate",
+    "/magic-link",
+)
+
+
+def trusted_origins(settings: Settings) -> frozenset[str]:
+    """The base URL's origin plus APP_TRUSTED_ORIGINS, normalised."""
+    origins = {settings.app.origin, *settings.app.trusted_origins}
+    return frozenset(o.rstrip("/").lower() for o in origins)
+
+
+def security_headers(settings: Settings) -> Any:
+    """A `before_send` hook: app-level, so it also covers 404s, 405s and 500s."""
+    static: list[tuple[str, str]] = [
+        ("content-security-policy", CSP),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "strict-origin-when-cross-origin"),
+        ("x-frame-options", "DENY"),
+        ("cross-origin-opener-policy", "same-origin"),
+        ("permissions-policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+    ]
+    if settings.app.is_production:
+        static.append(("strict-transport-security", "max-age=63072000; includeSubDomains"))
+
+    async def before_send(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        for name, value in static:
+            headers[name] = value
+        path: str = scope.get("path", "")
+        if path.startswith(NO_STORE_PREFIXES) or "set-cookie" in headers:
+            headers["cache-control"] = "no-store"
+
+    return before_send
+
+
+def _origin_of(url: str) -> str | None:
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def check_origin(method: str, headers: dict[str, str], trusted: frozenset[str]) -> None:
+    """Raise InvalidOrigin unless an unsafe request is same-origin or from a trusted origin.
+
+    Browsers send Origin (and Sec-Fetch-Site) on every unsafe request; a request with neither
+    that still carries cookies is refused, one with no cookies (a bearer client) is allowed.
+    """
+    if method in SAFE_METHODS:
+        return
+    origin = headers.get("origin")
+    if origin and origin != "null":
+        if origin.rstrip("/").lower() not in trusted:
+            raise InvalidOrigin()
+        return
+    if origin == "null":
+        raise InvalidOrigin()
+    fetch_site = headers.get("sec-fetch-site")
+    if fetch_site:
+        if fetch_site not in ("same-origin", "none"):
+            raise InvalidOrigin()
+        return
+    referer = headers.get("referer")
+    if referer:
+        if _origin_of(referer) not in trusted:
+            raise InvalidOrigin()
+        return
+    if "cookie" in headers:
+        raise InvalidOrigin("Missing Origin header on a request that carries cookies.")
+
+
+class OriginCheckMiddleware(ASGIMiddleware):
+    """Refuses unsafe requests from untrusted origins before any handler runs."""
+
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, trusted: frozenset[str]) -> None:
+        self.trusted = trusted
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        method = str(scope.get("method", "GET"))
+        if method not in SAFE_METHODS:
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            check_origin(method, headers, self.trusted)
+        await next_app(scope, receive, send)
+
+
+def csrf_config(settings: Settings) -> CSRFConfig:
+    """CSRF tokens for HTML forms and htmx requests; the JSON API is covered by the origin check."""
+    production = settings.app.is_production
+    return CSRFConfig(
+        secret=settings.secrets.secret_key,
+        cookie_name="__Host-csrftoken" if production else "csrftoken",
+        cookie_secure=production,
+        cookie_httponly=True,
+        cookie_samesite="lax",
+        header_name="x-csrftoken",
+        exclude=["^/api/", "^/static/", "^/health$", "^/ready$"],
+    )

@@ -1,0 +1,93 @@
+"""Rendering pages: the template engine set-up, the common page context, flash notices, htmx redirects.
+
+Pages are full documents; with htmx (`hx-boost` on the body) the same response replaces the
+body in place, so a form keeps working without JavaScript and shows inline errors with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from litestar import Request, Response
+from litestar.datastructures import Cookie
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect, Template
+from litestar.template.config import TemplateConfig
+
+FLASH_COOKIE = "flash"
+# Flash notices are keys into this table, never text from the request, so they cannot inject content.
+NOTICES: dict[str, str] = {
+    "signed-out": "You are signed out.",
+    "password-changed": "Your password has been changed.",
+    "password-reset": "Your password has been reset. Sign in with the new one.",
+    "profile-updated": "Your profile has been saved.",
+    "email-change-sent": "Check your new inbox: we sent a link to confirm the change.",
+    "email-changed": "Your email address has been changed.",
+    "email-verified": "Your email address is verified.",
+    "account-deleted": "Your account has been deleted.",
+    "reauthenticated": "Thanks, you can continue.",
+    "verification-sent": "If that address is waiting for verification, a new link is on its way.",
+}
+
+
+def template_config(directories: Sequence[Path]) -> TemplateConfig[JinjaTemplateEngine]:
+    """Jinja with autoescaping, searching the core, auth and feature template folders in order."""
+    environment = Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(d)) for d in directories]),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True, default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
+
+
+def is_htmx(request: Request[Any, Any, Any]) -> bool:
+    """True for requests made by htmx (boosted links and forms)."""
+    return request.headers.get("hx-request") == "true"
+
+
+def page(
+    request: Request[Any, Any, Any],
+    template: str,
+    status_code: int = 200,
+    cookies: Sequence[Cookie] = (),
+    **context: Any,
+) -> Template:
+    """Render a page with the common context: user, app name, navigation, flash notice."""
+    state = request.app.state
+    notice = NOTICES.get(request.cookies.get(FLASH_COOKIE, ""))
+    cookie_list = list(cookies)
+    if notice:
+        cookie_list.append(Cookie(key=FLASH_COOKIE, value="", max_age=0, path="/", httponly=True, samesite="lax"))
+    common: dict[str, Any] = {
+        "user": request.scope.get("user"),
+        "app_name": state.settings.app.name,
+        "nav": state.nav,
+        "sign_in_options": state.sign_in_options,
+        "notice": notice,
+        "path": request.url.path,
+        "form": {},
+        "errors": {},
+    }
+    return Template(template_name=template, context=common | context, status_code=status_code, cookies=cookie_list)
+
+
+def redirect(
+    request: Request[Any, Any, Any], location: str, notice: str | None = None, cookies: Sequence[Cookie] = ()
+) -> Response[Any]:
+    """303 to `location`; for htmx a full navigation through HX-Redirect. `notice` is a NOTICES key."""
+    cookie_list = list(cookies)
+    if notice:
+        cookie_list.append(Cookie(key=FLASH_COOKIE, value=notice, max_age=60, path="/", httponly=True, samesite="lax"))
+    if is_htmx(request):
+        return Response(None, status_code=200, headers={"HX-Redirect": location}, cookies=cookie_list)
+    return Redirect(location, status_code=303, cookies=cookie_list)
+
+
+async def form_data(request: Request[Any, Any, Any], fields: Sequence[str]) -> dict[str, str]:
+    """The named fields of a submitted form as stripped-of-nothing strings ('' when absent)."""
+    raw: Mapping[str, Any] = await request.form()
+    return {name: value if isinstance(value := raw.get(name, ""), str) else "" for name in fields}

@@ -1,0 +1,55 @@
+"""JSON API of the magic link, with Better Auth's paths."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.params import FromQuery, JSONBody
+from litestar.response import Redirect
+
+from app.auth.schemas import user_json
+from app.auth.web import DB, Auth, MaybePrincipal, request_meta
+from app.core.redirects import safe_redirect
+from app.core.security import trusted_origins
+from app.features.magic_link.service import MagicLinks
+
+Text = Annotated[str, msgspec.Meta(max_length=4096)]
+
+
+class MagicLinkRequest(msgspec.Struct):
+    email: Text
+    callback_url: Text | None = msgspec.field(default=None, name="callbackURL")
+
+
+@post("/api/auth/sign-in/magic-link", opt={"rate_limit": "sign_in"}, status_code=200, tags=["magic-link"])
+async def request_magic_link(
+    request: Request[Any, Any, Any], data: JSONBody[MagicLinkRequest], db: DB, auth: Auth
+) -> dict[str, bool]:
+    """Email a sign-in link (valid 5 minutes, single use)."""
+    target = safe_redirect(data.callback_url, trusted_origins(auth.settings), default="") or None
+    await MagicLinks(auth).request(db, request_meta(request), data.email, target)
+    return {"status": True}
+
+
+@get("/api/auth/magic-link/verify", tags=["magic-link"])
+async def verify_magic_link(
+    request: Request[Any, Any, Any],
+    db: DB,
+    auth: Auth,
+    principal: MaybePrincipal,
+    token: FromQuery[str] = "",
+) -> Response[Any]:
+    """Use a link from an API client: sets the session cookie, then redirects to a safe callbackURL."""
+    result = await MagicLinks(auth).sign_in(
+        db, request_meta(request), token, replaces=principal.session_id if principal else None
+    )
+    cookie = auth.sessions.cookie(result.token, result.session.persistent, result.session.expires_at)
+    target = safe_redirect(request.query_params.get("callbackURL"), trusted_origins(auth.settings), default="")
+    if target:
+        return Redirect(target, status_code=302, cookies=[cookie])
+    return Response({"token": None, "user": user_json(result.user)}, cookies=[cookie])
+
+
+API_HANDLERS = [request_magic_link, verify_magic_link]

@@ -1,0 +1,74 @@
+"""HTML pages of the magic link: ask for a link, and confirm the sign-in from it.
+
+The emailed link opens a confirmation page and the sign-in happens on its button (a POST), so
+a mail scanner that follows links cannot use the link up or sign itself in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.params import FromQuery
+from litestar.response import Template
+
+from app.auth.web import DB, Auth, MaybePrincipal, request_meta
+from app.core.errors import AppError, InvalidToken
+from app.core.redirects import safe_redirect
+from app.core.security import trusted_origins
+from app.core.ui import form_data, page, redirect
+from app.features.magic_link.service import MagicLinks
+
+
+@get("/magic-link")
+async def magic_link_page(request: Request[Any, Any, Any], auth: Auth) -> Template:
+    """Ask for the address to send a sign-in link to."""
+    target = safe_redirect(request.query_params.get("next"), trusted_origins(auth.settings), default="/")
+    return page(request, "magic_link/request.html", next=target)
+
+
+@post("/magic-link", opt={"rate_limit": "sign_in"})
+async def magic_link_submit(request: Request[Any, Any, Any], db: DB, auth: Auth) -> Template:
+    """Send the link; the page says the same whether or not the address has an account."""
+    form = await form_data(request, ["email", "next"])
+    target = safe_redirect(form["next"], trusted_origins(auth.settings), default="/")
+    try:
+        await MagicLinks(auth).request(db, request_meta(request), form["email"], target if target != "/" else None)
+    except AppError as error:
+        status = 429 if error.status_code == 429 else 422
+        errors = {"email": error.message} if error.field else {}
+        return page(
+            request,
+            "magic_link/request.html",
+            status_code=status,
+            form=form,
+            errors=errors,
+            form_error=None if error.field else error.message,
+            next=target,
+        )
+    return page(request, "magic_link/request.html", sent=True, form=form, next=target)
+
+
+@get("/magic-link/verify")
+async def magic_link_confirm(request: Request[Any, Any, Any], auth: Auth, token: FromQuery[str] = "") -> Template:
+    """The page behind the emailed link: one button to finish signing in."""
+    target = safe_redirect(request.query_params.get("next"), trusted_origins(auth.settings), default="/")
+    return page(request, "magic_link/confirm.html", token=token[:128], next=target)
+
+
+@post("/magic-link/verify", opt={"rate_limit": "sign_in"})
+async def magic_link_sign_in(request: Request[Any, Any, Any], db: DB, auth: Auth, principal: MaybePrincipal) -> Any:
+    """Use the link up and sign in."""
+    form = await form_data(request, ["token", "next"])
+    target = safe_redirect(form["next"], trusted_origins(auth.settings), default="/")
+    try:
+        result = await MagicLinks(auth).sign_in(
+            db, request_meta(request), form["token"], replaces=principal.session_id if principal else None
+        )
+    except InvalidToken as error:
+        return page(request, "magic_link/confirm.html", status_code=400, invalid=True, message=error.message)
+    cookie = auth.sessions.cookie(result.token, result.session.persistent, result.session.expires_at)
+    return redirect(request, target, cookies=[cookie])
+
+
+VIEWS = [magic_link_page, magic_link_submit, magic_link_confirm, magic_link_sign_in]

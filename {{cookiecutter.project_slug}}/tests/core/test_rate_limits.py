@@ -1,0 +1,105 @@
+"""Rate limits: per IP (Litestar's middleware), per address for mails, per account for failed sign-ins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from app.asgi import create_app
+from tests.conftest import BASE_URL, STRONG_PASSWORD, make_settings, unique_email
+
+
+def client_from(app: Any, ip: str) -> httpx.AsyncClient:
+    """A client whose requests arrive from `ip` (the socket peer address the app sees)."""
+    transport = httpx.ASGITransport(app=app, client=(ip, 40000))
+    return httpx.AsyncClient(transport=transport, base_url=BASE_URL, headers={"origin": BASE_URL})
+
+
+async def test_sign_in_is_limited_per_ip_with_retry_after(database_url: str, mailbox: Any) -> None:
+    app = create_app(make_settings(database_url, mailbox.port))
+    async with client_from(app, "203.0.113.5") as client, client_from(app, "203.0.113.6") as other:
+        body = {"email": unique_email(), "password": "not the password"}
+        codes = [
+            (await client.post("/api/auth/sign-in/email", json=body | {"email": unique_email()})).status_code
+            for _ in range(30)
+        ]
+        assert set(codes) == {401}  # distinct accounts: only the per-IP limit can trip
+        limited = await client.post("/api/auth/sign-in/email", json=body)
+        assert limited.status_code == 429
+        assert int(limited.headers["retry-after"]) > 0
+        assert limited.json()["code"] == "TOO_MANY_REQUESTS"
+        assert (await other.post("/api/auth/sign-in/email", json=body)).status_code == 401
+
+
+async def test_sign_up_is_limited_to_ten_a_minute_per_ip(database_url: str, mailbox: Any) -> None:
+    app = create_app(make_settings(database_url, mailbox.port, rate_limit={"mail_per_address": 50}))
+    async with client_from(app, "203.0.113.7") as client:
+        body = {"name": "A", "email": "x", "password": STRONG_PASSWORD}
+        codes = [(await client.post("/api/auth/sign-up/email", json=body)).status_code for _ in range(11)]
+        assert codes[:10] == [400] * 10 and codes[10] == 429
+
+
+async def test_general_limit_applies_to_every_route(database_url: str, mailbox: Any) -> None:
+    app = create_app(make_settings(database_url, mailbox.port, rate_limit={"general": 5}))
+    async with client_from(app, "203.0.113.8") as client:
+        codes = [(await client.get("/api/auth/get-session")).status_code for _ in range(6)]
+        assert codes == [200] * 5 + [429]
+        assert (await client.get("/health")).status_code == 200  # probes are never limited
+
+
+async def test_forwarded_for_is_ignored_unless_the_proxy_is_trusted(database_url: str, mailbox: Any) -> None:
+    body = {"email": unique_email(), "password": "not the password"}
+    untrusted = create_app(make_settings(database_url, mailbox.port, rate_limit={"sign_in": 2}))
+    async with client_from(untrusted, "203.0.113.9") as client:
+        codes = [
+            (
+                await client.post("/api/auth/sign-in/email", json=body, headers={"x-forwarded-for": f"198.51.100.{i}"})
+            ).status_code
+            for i in range(3)
+        ]
+        assert codes == [401, 401, 429]
+    trusted = create_app(
+        make_settings(database_url, mailbox.port, rate_limit={"sign_in": 2}, app={"trusted_proxies": ["10.0.0.0/8"]})
+    )
+    async with client_from(trusted, "10.1.2.3") as proxy:
+        codes = [
+            (
+                await proxy.post("/api/auth/sign-in/email", json=body, headers={"x-forwarded-for": f"198.51.100.{i}"})
+            ).status_code
+            for i in range(3)
+        ]
+        assert codes == [401, 401, 401]
+
+
+async def test_reset_mails_are_limited_per_address(database_url: str, mailbox: Any) -> None:
+    app = create_app(make_settings(database_url, mailbox.port))
+    async with client_from(app, "203.0.113.10") as client, client_from(app, "203.0.113.11") as other:
+        email = unique_email()
+        codes = [
+            (await client.post("/api/auth/request-password-reset", json={"email": email})).status_code for _ in range(3)
+        ]
+        assert codes == [200, 200, 200]
+        limited = await other.post("/api/auth/request-password-reset", json={"email": email})
+        assert limited.status_code == 429  # per address, whatever the IP
+        assert int(limited.headers["retry-after"]) > 0
+        assert (await other.post("/api/auth/request-password-reset", json={"email": unique_email()})).status_code == 200
+    await app.state.mailer.drain()
+
+
+async def test_failed_sign_in_budget_holds_across_ips(database_url: str, mailbox: Any) -> None:
+    app = create_app(make_settings(database_url, mailbox.port, rate_limit={"failed_sign_in_budget": 3}))
+    email = unique_email()
+    async with client_from(app, "203.0.113.20") as client:
+        await client.post("/api/auth/sign-up/email", json={"name": "V", "email": email, "password": STRONG_PASSWORD})
+    for i in range(3):
+        async with client_from(app, f"198.51.100.{i + 1}") as attacker:
+            response = await attacker.post(
+                "/api/auth/sign-in/email", json={"email": email, "password": "guess-" + str(i) * 8}
+            )
+            assert response.status_code == 401
+    async with client_from(app, "198.51.100.99") as owner:
+        response = await owner.post("/api/auth/sign-in/email", json={"email": email, "password": STRONG_PASSWORD})
+        assert response.status_code == 429
+        assert response.json()["code"] == "TOO_MANY_REQUESTS"
+    await app.state.mailer.drain()
