@@ -22,6 +22,7 @@ async def test_wrong_password_keeps_the_email_but_never_the_password(client: Cli
     await client.post("/api/auth/sign-out")
     response = await client.submit("/sign-in", {"email": email, "password": "a wrong password 123"})
     assert response.status_code == 422
+    assert response.headers["content-type"].startswith("text/html")
     assert "Invalid email or password." in response.text
     assert f'value="{email}"' in response.text
     assert "a wrong password 123" not in response.text

@@ -127,7 +127,13 @@ def _error_response(
         template = "errors/500.html"
     return Template(
         template_name=template,
-        context={"status": status, "message": message, "code": code},
+        context={
+            "status": status,
+            "message": message,
+            "code": code,
+            "app_name": request.app.state.settings.app.name,
+            "user": request.scope.get("user"),
+        },
         status_code=status,
         headers=headers,
         media_type=MediaType.HTML,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
-from litestar import Request, Response
+from litestar import MediaType, Request, Response
 from litestar.datastructures import Cookie
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
@@ -68,11 +68,18 @@ def page(
         "nav": state.nav,
         "sign_in_options": state.sign_in_options,
         "notice": notice,
+        "password_min_length": state.settings.auth.password_min_length,
         "path": request.url.path,
         "form": {},
         "errors": {},
     }
-    return Template(template_name=template, context=common | context, status_code=status_code, cookies=cookie_list)
+    return Template(
+        template_name=template,
+        context=common | context,
+        status_code=status_code,
+        cookies=cookie_list,
+        media_type=MediaType.HTML,
+    )
 
 
 def redirect(
