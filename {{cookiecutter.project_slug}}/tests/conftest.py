@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +105,25 @@ def database_url(tmp_path: Path, postgres_server_url: str | None) -> Iterator[st
 @pytest.fixture
 def settings(database_url: str, mailbox: Mailbox) -> Settings:
     return make_settings(database_url, mailbox.port)
+
+
+AppFactory = Callable[..., Litestar]
+
+
+@pytest.fixture
+async def make_app(database_url: str, mailbox: Mailbox) -> AsyncIterator[AppFactory]:
+    """Build apps with settings overridden per group (`make_app(auth={...})`); disposed afterwards."""
+    built: list[Litestar] = []
+
+    def build(**groups: dict[str, Any]) -> Litestar:
+        application = create_app(make_settings(database_url, mailbox.port, **groups))
+        built.append(application)
+        return application
+
+    yield build
+    for application in built:
+        await application.state.mailer.drain()
+        await application.state.db.dispose()
 
 
 @pytest.fixture

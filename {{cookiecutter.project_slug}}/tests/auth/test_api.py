@@ -7,7 +7,7 @@ import hashlib
 from sqlmodel import select
 
 from app.auth.models import Session, User
-from tests.conftest import STRONG_PASSWORD, Client, Inbox, sign_up_api, signed_in, unique_email
+from tests.conftest import BASE_URL, STRONG_PASSWORD, AppFactory, Client, Inbox, sign_up_api, signed_in, unique_email
 
 
 async def test_sign_up_sign_in_get_session_sign_out(client: Client) -> None:
@@ -135,12 +135,8 @@ async def test_invalid_email_is_refused(client: Client) -> None:
     assert response.json()["code"] == "VALIDATION_ERROR"
 
 
-async def test_unverified_user_cannot_sign_in_when_the_setting_is_off(database_url: str, mailbox: object) -> None:
-    from app.asgi import create_app
-    from tests.conftest import BASE_URL, make_settings
-
-    settings = make_settings(database_url, mailbox.port, auth={"allow_unverified_sign_in": False})  # type: ignore[attr-defined]
-    app = create_app(settings)
+async def test_unverified_user_cannot_sign_in_when_the_setting_is_off(make_app: AppFactory) -> None:
+    app = make_app(auth={"allow_unverified_sign_in": False})
     async with Client(app=app, base_url=BASE_URL) as client:
         client.headers["origin"] = BASE_URL
         email = unique_email()

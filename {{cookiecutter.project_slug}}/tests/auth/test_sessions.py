@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from litestar import Litestar
 from sqlalchemy import update
 from sqlmodel import select
 
-from app.asgi import create_app
 from app.auth.models import Session
 from app.core.db import utcnow
-from tests.conftest import BASE_URL, STRONG_PASSWORD, Client, make_settings, signed_in
+from tests.conftest import BASE_URL, STRONG_PASSWORD, AppFactory, Client, signed_in
 
 
 async def only_session(app: Litestar) -> Session:
@@ -103,9 +101,8 @@ async def test_stale_html_delete_goes_through_reauthentication(client: Client, a
     assert response.headers["location"].startswith("/reauthenticate?next=")
 
 
-async def test_cookie_cache_spares_lookups_within_its_documented_delay(database_url: str, mailbox: Any) -> None:
-    settings = make_settings(database_url, mailbox.port, auth={"cookie_cache": True, "cookie_cache_max_age": 60})
-    app = create_app(settings)
+async def test_cookie_cache_spares_lookups_within_its_documented_delay(make_app: AppFactory) -> None:
+    app = make_app(auth={"cookie_cache": True, "cookie_cache_max_age": 60})
     async with Client(app=app, base_url=BASE_URL) as client:
         client.headers["origin"] = BASE_URL
         await signed_in(client)

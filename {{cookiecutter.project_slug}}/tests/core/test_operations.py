@@ -7,17 +7,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import anyio.to_thread
 import pytest
 from alembic import command
 from litestar import Litestar
 
-from app.asgi import create_app
 from app.core.migrations import alembic_config
 from app.settings import SettingsError, load_settings
-from tests.conftest import Client, make_settings, signed_in
+from tests.conftest import AppFactory, Client, signed_in
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -154,6 +152,5 @@ def test_preflight_reports_a_checklist(tmp_path: Path) -> None:
     assert bad.returncode == 1 and "[FAIL] settings" in bad.stdout and "Traceback" not in bad.stdout + bad.stderr
 
 
-def test_settings_group_overrides_apply(database_url: str, mailbox: Any) -> None:
-    settings = make_settings(database_url, mailbox.port, auth={"fresh_age": 60})
-    assert create_app(settings).state.settings.auth.fresh_age == 60
+def test_settings_group_overrides_apply(make_app: AppFactory) -> None:
+    assert make_app(auth={"fresh_age": 60}).state.settings.auth.fresh_age == 60

@@ -6,8 +6,7 @@ from typing import Any
 
 import httpx
 
-from app.asgi import create_app
-from tests.conftest import BASE_URL, STRONG_PASSWORD, make_settings, unique_email
+from tests.conftest import BASE_URL, STRONG_PASSWORD, AppFactory, unique_email
 
 
 def client_from(app: Any, ip: str) -> httpx.AsyncClient:
@@ -16,8 +15,8 @@ def client_from(app: Any, ip: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=transport, base_url=BASE_URL, headers={"origin": BASE_URL})
 
 
-async def test_sign_in_is_limited_per_ip_with_retry_after(database_url: str, mailbox: Any) -> None:
-    app = create_app(make_settings(database_url, mailbox.port))
+async def test_sign_in_is_limited_per_ip_with_retry_after(make_app: AppFactory) -> None:
+    app = make_app()
     async with client_from(app, "203.0.113.5") as client, client_from(app, "203.0.113.6") as other:
         body = {"email": unique_email(), "password": "not the password"}
         codes = [
@@ -32,25 +31,25 @@ async def test_sign_in_is_limited_per_ip_with_retry_after(database_url: str, mai
         assert (await other.post("/api/auth/sign-in/email", json=body)).status_code == 401
 
 
-async def test_sign_up_is_limited_to_ten_a_minute_per_ip(database_url: str, mailbox: Any) -> None:
-    app = create_app(make_settings(database_url, mailbox.port, rate_limit={"mail_per_address": 50}))
+async def test_sign_up_is_limited_to_ten_a_minute_per_ip(make_app: AppFactory) -> None:
+    app = make_app(rate_limit={"mail_per_address": 50})
     async with client_from(app, "203.0.113.7") as client:
         body = {"name": "A", "email": "x", "password": STRONG_PASSWORD}
         codes = [(await client.post("/api/auth/sign-up/email", json=body)).status_code for _ in range(11)]
         assert codes[:10] == [400] * 10 and codes[10] == 429
 
 
-async def test_general_limit_applies_to_every_route(database_url: str, mailbox: Any) -> None:
-    app = create_app(make_settings(database_url, mailbox.port, rate_limit={"general": 5}))
+async def test_general_limit_applies_to_every_route(make_app: AppFactory) -> None:
+    app = make_app(rate_limit={"general": 5})
     async with client_from(app, "203.0.113.8") as client:
         codes = [(await client.get("/api/auth/get-session")).status_code for _ in range(6)]
         assert codes == [200] * 5 + [429]
         assert (await client.get("/health")).status_code == 200  # probes are never limited
 
 
-async def test_forwarded_for_is_ignored_unless_the_proxy_is_trusted(database_url: str, mailbox: Any) -> None:
+async def test_forwarded_for_is_ignored_unless_the_proxy_is_trusted(make_app: AppFactory) -> None:
     body = {"email": unique_email(), "password": "not the password"}
-    untrusted = create_app(make_settings(database_url, mailbox.port, rate_limit={"sign_in": 2}))
+    untrusted = make_app(rate_limit={"sign_in": 2})
     async with client_from(untrusted, "203.0.113.9") as client:
         codes = [
             (
@@ -59,9 +58,7 @@ async def test_forwarded_for_is_ignored_unless_the_proxy_is_trusted(database_url
             for i in range(3)
         ]
         assert codes == [401, 401, 429]
-    trusted = create_app(
-        make_settings(database_url, mailbox.port, rate_limit={"sign_in": 2}, app={"trusted_proxies": ["10.0.0.0/8"]})
-    )
+    trusted = make_app(rate_limit={"sign_in": 2}, app={"trusted_proxies": ["10.0.0.0/8"]})
     async with client_from(trusted, "10.1.2.3") as proxy:
         codes = [
             (
@@ -72,8 +69,8 @@ async def test_forwarded_for_is_ignored_unless_the_proxy_is_trusted(database_url
         assert codes == [401, 401, 401]
 
 
-async def test_reset_mails_are_limited_per_address(database_url: str, mailbox: Any) -> None:
-    app = create_app(make_settings(database_url, mailbox.port))
+async def test_reset_mails_are_limited_per_address(make_app: AppFactory) -> None:
+    app = make_app()
     async with client_from(app, "203.0.113.10") as client, client_from(app, "203.0.113.11") as other:
         email = unique_email()
         codes = [
@@ -87,8 +84,8 @@ async def test_reset_mails_are_limited_per_address(database_url: str, mailbox: A
     await app.state.mailer.drain()
 
 
-async def test_failed_sign_in_budget_holds_across_ips(database_url: str, mailbox: Any) -> None:
-    app = create_app(make_settings(database_url, mailbox.port, rate_limit={"failed_sign_in_budget": 3}))
+async def test_failed_sign_in_budget_holds_across_ips(make_app: AppFactory) -> None:
+    app = make_app(rate_limit={"failed_sign_in_budget": 3})
     email = unique_email()
     async with client_from(app, "203.0.113.20") as client:
         await client.post("/api/auth/sign-up/email", json={"name": "V", "email": email, "password": STRONG_PASSWORD})

@@ -8,9 +8,8 @@ import httpx
 import pytest
 from litestar import Litestar, get
 
-from app.asgi import create_app
 from app.core.redirects import safe_redirect
-from tests.conftest import BASE_URL, STRONG_PASSWORD, Client, make_settings, sign_up_api, signed_in, unique_email
+from tests.conftest import BASE_URL, STRONG_PASSWORD, AppFactory, Client, sign_up_api, signed_in, unique_email
 
 EVIL = "https://evil.example"
 
@@ -62,14 +61,10 @@ async def test_auth_pages_and_api_are_not_cached(client: Client) -> None:
         assert (await client.get(path)).headers["cache-control"] == "no-store", path
 
 
-async def test_hsts_and_host_cookies_in_production(database_url: str, mailbox: Any) -> None:
-    settings = make_settings(
-        database_url,
-        mailbox.port,
-        app={"env": "production", "base_url": "https://app.example.com"},
-        auth={"allow_unverified_sign_in": True},
+async def test_hsts_and_host_cookies_in_production(make_app: AppFactory) -> None:
+    app = make_app(
+        app={"env": "production", "base_url": "https://app.example.com"}, auth={"allow_unverified_sign_in": True}
     )
-    app = create_app(settings)
     async with Client(app=app, base_url="https://app.example.com") as client:
         client.headers["origin"] = "https://app.example.com"
         response = await client.get("/health")
@@ -123,9 +118,8 @@ async def test_cookie_without_origin_is_refused_but_a_cookieless_client_is_not(c
         assert response.status_code == 401  # judged on its credentials, not refused as cross-site
 
 
-async def test_configured_trusted_origin_is_accepted(database_url: str, mailbox: Any) -> None:
-    settings = make_settings(database_url, mailbox.port, app={"trusted_origins": ["https://spa.example.com"]})
-    async with Client(app=create_app(settings), base_url=BASE_URL) as client:
+async def test_configured_trusted_origin_is_accepted(make_app: AppFactory) -> None:
+    async with Client(app=make_app(app={"trusted_origins": ["https://spa.example.com"]}), base_url=BASE_URL) as client:
         response = await client.post(
             "/api/auth/sign-in/email",
             json={"email": unique_email(), "password": "x" * 12},
