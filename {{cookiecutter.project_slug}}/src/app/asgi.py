@@ -8,11 +8,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.response_cache import ResponseCacheConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
@@ -95,8 +96,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             health,
             ready,
             auth_api,
-            *ENTRANCE_VIEWS,
-            *ACCOUNT_VIEWS,
+            Router("/", route_handlers=[*ENTRANCE_VIEWS, *ACCOUNT_VIEWS], include_in_schema=False),
             static,
             *(handler for f in ENABLED for handler in f.route_handlers),
         ],
@@ -132,7 +132,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "features": [f.name for f in ENABLED],
             }
         ),
-        openapi_config=OpenAPIConfig(title=settings.app.name, version="0.1.0", path="/schema"),
+        # The spec only: documentation UIs load scripts from CDNs, which the strict CSP forbids.
+        openapi_config=OpenAPIConfig(
+            title=settings.app.name, version="0.1.0", path="/schema", render_plugins=[JsonRenderPlugin()]
+        ),
         plugins=[AppCLIPlugin()],
         on_shutdown=[shutdown],
         request_max_body_size=MAX_BODY_BYTES,

@@ -212,3 +212,11 @@ def count_hashing(app: Litestar) -> dict[str, int]:
     counting = CountingHasher(app.state.auth.passwords.hasher)
     app.state.auth.passwords.hasher = counting
     return counting.calls
+
+
+async def test_openapi_documents_the_json_api_only(client: Client) -> None:
+    spec = (await client.get("/schema/openapi.json")).json()
+    paths = set(spec["paths"])
+    assert {"/api/auth/sign-in/email", "/api/auth/get-session", "/health"} <= paths
+    assert not any(p.startswith(("/sign-in", "/account")) for p in paths)
+    assert (await client.get("/schema/swagger")).status_code == 404  # no CDN-loading UI under our CSP

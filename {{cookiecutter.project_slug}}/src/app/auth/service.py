@@ -363,6 +363,7 @@ class AuthService:
         user.email_verified = True  # the link proved the mailbox
         db.add(user)
         revoked = await self.sessions.revoke_all(db, user.id)
+        await self.failed_sign_ins.reset(user.email)  # the owner proved themselves: lift a lockout
         await self.emit(db, EventName.PASSWORD_RESET, meta, user.id, "user", user.id, sessions_revoked=revoked)
         await db.commit()
 

@@ -11,7 +11,7 @@ HERE = Path(__file__).resolve().parent
 
 FEATURE = Feature(
     name="magic_link",
-    route_handlers=[*API_HANDLERS, *VIEWS],
+    route_handlers=[*API_HANDLERS, VIEWS],
     templates_dir=HERE / "templates",
     sign_in_options=["magic_link/sign_in_option.html"],
     check_settings=check_settings,

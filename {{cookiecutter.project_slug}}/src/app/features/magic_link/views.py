@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, get, post
+from litestar import Request, Router, get, post
 from litestar.params import FromQuery
 from litestar.response import Template
 
@@ -71,4 +71,8 @@ async def magic_link_sign_in(request: Request[Any, Any, Any], db: DB, auth: Auth
     return redirect(request, target, cookies=[cookie])
 
 
-VIEWS = [magic_link_page, magic_link_submit, magic_link_confirm, magic_link_sign_in]
+VIEWS = Router(
+    "/",
+    route_handlers=[magic_link_page, magic_link_submit, magic_link_confirm, magic_link_sign_in],
+    include_in_schema=False,
+)
