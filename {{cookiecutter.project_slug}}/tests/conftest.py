@@ -35,6 +35,16 @@ os.environ.setdefault("APP_ENV", "test")
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--db", choices=["sqlite", "postgresql"], default="sqlite", help="database for the tests")
+    parser.addoption(
+        "--redis-url",
+        default=None,
+        help="run the shared-store tests against this Redis (e.g. redis://127.0.0.1:6379/15)",
+    )
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool:
+    """The Redis tests need a server: they are collected only when --redis-url names one."""
+    return collection_path.name == "test_redis_store.py" and not config.getoption("--redis-url")
 
 
 @pytest.fixture(scope="session")

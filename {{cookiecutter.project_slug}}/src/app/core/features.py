@@ -7,7 +7,7 @@ removing its folder and its line in `app/features/__init__.py` removes it comple
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,4 +42,3 @@ class Feature:
     sign_in_options: Sequence[str] = ()
     # Called with the Settings at start-up; returns problems in the feature's own settings.
     check_settings: Callable[[Any], list[str]] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Request
@@ -114,6 +114,3 @@ class Budget:
     async def reset(self, subject: str) -> None:
         """Forget the subject's spending (after a successful sign-in)."""
         await self.store.delete(self._key(subject))
-
-
-StoreFactory = Callable[[], Awaitable[Store]]
