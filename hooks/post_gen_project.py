@@ -14,7 +14,7 @@ from pathlib import Path
 
 ANSWERS = json.loads({{ cookiecutter | jsonify | tojson }})
 PROJECT = Path.cwd()
-MANIFEST = tomllib.loads((Path(ANSWERS["_repo_dir"]) / "features.toml").read_text("utf-8"))
+MANIFEST = tomllib.loads((Path({{ template_root | tojson }}) / "features.toml").read_text("utf-8"))
 
 
 def prune_disabled_features() -> None:

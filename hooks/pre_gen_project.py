@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 ANSWERS = json.loads({{ cookiecutter | jsonify | tojson }})
-sys.path.insert(0, str(Path(ANSWERS["_repo_dir"]) / "hooks"))
+sys.path.insert(0, str(Path({{ template_root | tojson }}) / "hooks"))
 
 from rules import problems  # noqa: E402
 

@@ -41,6 +41,25 @@ def _regex_validator(name: str, pattern: str, message: str, extra: str = "") -> 
     )
 
 
+# Plain strings in cookiecutter.json (so a bad value on cookiecutter's command line reaches the
+# pre_gen hook's clean message instead of cookiecutter's own traceback); copier shows a menu.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "python_version": rules.PYTHON_VERSIONS,
+    "open_source_license": rules.LICENSES,
+    "database": rules.DATABASES,
+}
+YES_NO = ["y", "yes", "true", "on", "1", "n", "no", "false", "off", "0"]
+
+
+def _toggle_validator(name: str) -> str:
+    """Copier casts any string to a bool (`maybe` is true): check the raw `--data` value first."""
+    return (
+        f"{{% set raw = _copier_conf.data.get({json.dumps(name)}, true) %}}"
+        f"{{% if raw is string and raw.strip().lower() not in {YES_NO} %}}"
+        f"{name} must be yes or no (y/n, true/false). Got '{{{{ raw }}}}'.{{% endif %}}"
+    )
+
+
 VALIDATORS: dict[str, str] = {
     "project_name": f"{{% if not project_name.strip() %}}{rules.MESSAGES['project_name']}{{% endif %}}",
     "project_slug": _regex_validator(
@@ -81,9 +100,9 @@ def build() -> str:
         names.append(name)
         question: dict[str, Any] = {"help": prompts.get(name, name)}
         if isinstance(default, bool):
-            question |= {"type": "bool", "default": default}
-        elif isinstance(default, list):
-            question |= {"type": "str", "choices": default, "default": default[0]}
+            question |= {"type": "bool", "default": default, "validator": _toggle_validator(name)}
+        elif name in CHOICES:
+            question |= {"type": "str", "choices": list(CHOICES[name]), "default": default}
         else:
             question |= {"type": "str", "default": _to_copier_expression(default)}
         if name in VALIDATORS:
