@@ -1,0 +1,39 @@
+# The template repository's own tasks. The generated project has its own Makefile.
+#   make demo         generate the default project into .demo/ and serve it on http://localhost:8000
+#   make test         template tests: questions, answers, tool parity, bakes and their quality gates
+#   make sync-copier  regenerate copier.yml from cookiecutter.json, features.toml and hooks/rules.py
+#   make lint         ruff and mypy over the template's tests, scripts and hooks
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO := .demo
+PYTEST_ARGS ?=
+
+.PHONY: demo test sync-copier lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check -q '.[dev]'
+	touch $@
+
+demo: $(VENV)/.installed
+	rm -rf $(DEMO)
+	$(BIN)/cookiecutter --no-input --output-dir $(DEMO) $(CURDIR)
+	$(MAKE) -C $(DEMO)/my_app run
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest -v $(PYTEST_ARGS)
+
+sync-copier: $(VENV)/.installed
+	$(BIN)/python scripts/sync_copier.py
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) $(DEMO) .cache build *.egg-info

@@ -1,0 +1,1 @@
+"""Tests of the template itself (not of the project it generates)."""
