@@ -30,6 +30,7 @@ async def test_sign_up_sign_in_get_session_sign_out(client: Client) -> None:
     assert session["session"]["userId"] == session["user"]["id"]
     assert session["session"]["token"] == session["session"]["id"]  # a public handle, not the secret
     assert session["session"]["token"] != client.cookies["session"]
+    assert session["session"]["expiresAt"].endswith("Z") and len(session["session"]["expiresAt"]) == 24  # ms, UTC
 
     response = await client.post("/api/auth/sign-out")
     assert response.json() == {"success": True}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -10,6 +11,15 @@ from app.auth.models import User
 from app.auth.sessions import Principal
 
 Text = Annotated[str, msgspec.Meta(max_length=4096)]
+
+
+def iso(moment: datetime) -> str:
+    """A timestamp as JavaScript's Date.toJSON() writes it (UTC, milliseconds, Z).
+
+    Better Auth's client parses dates with a regex that reads every fraction digit as
+    milliseconds, so microseconds would shift them by up to 1,000 seconds.
+    """
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class SignUpEmail(msgspec.Struct, forbid_unknown_fields=False):
@@ -73,8 +83,8 @@ def user_json(user: User | Principal) -> dict[str, Any]:
             "email": user.email,
             "emailVerified": user.email_verified,
             "image": user.image,
-            "createdAt": user.user_created_at.isoformat(),
-            "updatedAt": user.user_updated_at.isoformat(),
+            "createdAt": iso(user.user_created_at),
+            "updatedAt": iso(user.user_updated_at),
         }
     return {
         "id": str(user.id),
@@ -82,8 +92,8 @@ def user_json(user: User | Principal) -> dict[str, Any]:
         "email": user.email,
         "emailVerified": user.email_verified,
         "image": user.image,
-        "createdAt": user.created_at.isoformat(),
-        "updatedAt": user.updated_at.isoformat(),
+        "createdAt": iso(user.created_at),
+        "updatedAt": iso(user.updated_at),
     }
 
 
@@ -93,9 +103,9 @@ def session_json(principal: Principal) -> dict[str, Any]:
         "id": str(principal.session_id),
         "token": str(principal.session_id),
         "userId": str(principal.user_id),
-        "expiresAt": principal.expires_at.isoformat(),
-        "createdAt": principal.created_at.isoformat(),
-        "updatedAt": principal.updated_at.isoformat(),
+        "expiresAt": iso(principal.expires_at),
+        "createdAt": iso(principal.created_at),
+        "updatedAt": iso(principal.updated_at),
         "ipAddress": principal.ip_address,
         "userAgent": principal.user_agent,
     }
