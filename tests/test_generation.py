@@ -25,6 +25,7 @@ from tests.conftest import Baked, Baker
 from tests.project_venv import postgres_sql, run_in_project
 
 COMBOS = combos()
+REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
 by_combo = pytest.mark.parametrize("combo", COMBOS, ids=[combo.id for combo in COMBOS])
 
 # Template syntax that must not survive rendering. `${{ }}` is GitHub Actions' own syntax.
@@ -166,7 +167,9 @@ def test_mypy_strict(baker: Baker, venv_for: VenvFor, combo: Combo) -> None:
 @by_combo
 def test_project_tests(baker: Baker, venv_for: VenvFor, combo: Combo) -> None:
     baked = baker(combo)
-    db = ["--db=postgresql"] if combo.effective["database"] == "postgresql" else []
+    # The PostgreSQL combination runs the suite on the real services: PostgreSQL and Redis.
+    services = ["--db=postgresql", f"--redis-url={REDIS_TEST_URL}"]
+    db = services if combo.effective["database"] == "postgresql" else []
     run_in_project(
         venv_for(baked), baked.work, ["-m", "pytest", "-q", "-p", "no:cacheprovider", *db], timeout=1200
     )
