@@ -50,6 +50,11 @@ def provide_required_principal(request: Request[Any, Any, Any]) -> Principal:
     return principal
 
 
+def _is_static(scope: Scope) -> bool:
+    """Static files never need the session."""
+    return str(scope["path"]).startswith("/static/")
+
+
 class SessionMiddleware(ASGIMiddleware):
     """Resolves the session cookie (or a bearer session token) into `request.user`.
 
@@ -58,10 +63,10 @@ class SessionMiddleware(ASGIMiddleware):
     """
 
     scopes = (ScopeType.HTTP,)
-    exclude_path_pattern = ("^/static/",)
 
     def __init__(self, sessions: SessionManager) -> None:
         self.sessions = sessions
+        self.should_bypass_for_scope = _is_static
 
     def _credentials(self, scope: Scope) -> tuple[str | None, str | None, bool]:
         cookie_header = ""
