@@ -1,0 +1,153 @@
+"""Browser tests: the real app served by uvicorn on a free port, driven by Debian's Chromium.
+
+The server runs in a thread with test settings (a migrated database of its own, mail over SMTP
+to the `mailbox` fixture, verification required). Playwright never downloads a browser: it
+launches /usr/bin/chromium, and the tests fail (never skip) when it is missing.
+The async API, with one event loop for the module, keeps one browser for all tests; the sync
+API would leave its loop marked as running and break the fixtures that migrate the database.
+Every page a test opens is watched for console errors and Content-Security-Policy violations.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+import uvicorn
+from playwright.async_api import Browser, ConsoleMessage, Error, Page, async_playwright
+
+from app.asgi import create_app
+from tests.conftest import make_settings
+from tests.mailbox import Mailbox
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-gpu",
+]
+# Turns every CSP violation into a console error the watch below sees (an init script is not bound by the CSP).
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline code"}`);
+});
+"""
+
+
+@dataclass
+class LiveServer:
+    """The running app: its base URL and the SMTP server receiving its mail."""
+
+    url: str
+    mailbox: Mailbox
+
+
+@dataclass
+class ConsoleWatch:
+    """Console errors and uncaught exceptions of a page; some statuses may be expected by a test."""
+
+    errors: list[str] = field(default_factory=list)
+    expected_statuses: set[int] = field(default_factory=set)
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        if message.type != "error":
+            return
+        # A form answered 422 (inline errors) is logged as "Failed to load resource"; a test says so.
+        status = re.search(r"the server responded with a status of (\d{3})", message.text)
+        if status and int(status.group(1)) in self.expected_statuses:
+            return
+        self.errors.append(f"{message.text} ({message.location.get('url', '?')})")
+
+    def on_page_error(self, error: Error) -> None:
+        self.errors.append(f"uncaught: {error.message}")
+
+    def expect_status(self, status: int) -> None:
+        """Accept the console line Chromium logs for an answer with this status (e.g. 422)."""
+        self.expected_statuses.add(status)
+
+
+def _serve(server: uvicorn.Server, sock: socket.socket) -> None:
+    server.run(sockets=[sock])
+
+
+@pytest.fixture
+def live_server(database_url: str, mailbox: Mailbox) -> Iterator[LiveServer]:
+    """The app under uvicorn on 127.0.0.1:<free port>; stopped (and its mail drained) afterwards."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    settings = make_settings(
+        database_url,
+        mailbox.port,
+        app={"base_url": url, "name": "E2E App"},
+        auth={"allow_unverified_sign_in": False},
+    )
+    config = uvicorn.Config(
+        create_app(settings), log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=5
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=_serve, args=(server, sock), name="uvicorn-e2e", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            sock.close()
+            pytest.fail(f"the app did not start on {url}; see the log above")
+        time.sleep(0.02)
+    yield LiveServer(url=url, mailbox=mailbox)
+    server.should_exit = True
+    thread.join(timeout=15)
+    sock.close()
+    assert not thread.is_alive(), "uvicorn did not stop within 15 s"
+
+
+@pytest.fixture(scope="module")
+def chromium_path() -> Path:
+    """Debian's Chromium (`apt install chromium`); a missing browser fails the run with the fix."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}. The browser tests use the system's Chromium and never "
+            "download one: install it (Debian/Ubuntu: `sudo apt install chromium`) or deselect them "
+            "with `pytest -m 'not e2e'`.",
+            pytrace=False,
+        )
+    return CHROMIUM
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def browser(chromium_path: Path) -> AsyncIterator[Browser]:
+    """One Chromium for the module; each test gets a fresh context (profile) of it."""
+    async with async_playwright() as driver:
+        chromium = await driver.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+        yield chromium
+        await chromium.close()
+
+
+@pytest.fixture
+def console() -> ConsoleWatch:
+    """What the page logged; checked when the page closes."""
+    return ConsoleWatch()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def page(browser: Browser, live_server: LiveServer, console: ConsoleWatch) -> AsyncIterator[Page]:
+    """A fresh browser profile on the live server; fails the test on console errors or CSP violations."""
+    context = await browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(10_000)
+    await context.add_init_script(REPORT_CSP_VIOLATIONS)
+    tab = await context.new_page()
+    tab.on("console", console.on_console)
+    tab.on("pageerror", console.on_page_error)
+    yield tab
+    await context.close()
+    assert not console.errors, "console errors or CSP violations:\n" + "\n".join(console.errors)
