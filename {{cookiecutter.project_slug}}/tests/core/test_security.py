@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -220,3 +221,15 @@ async def test_openapi_documents_the_json_api_only(client: Client) -> None:
     assert {"/api/auth/sign-in/email", "/api/auth/get-session", "/health"} <= paths
     assert not any(p.startswith(("/sign-in", "/account")) for p in paths)
     assert (await client.get("/schema/swagger")).status_code == 404  # no CDN-loading UI under our CSP
+
+
+async def test_htmx_requests_carry_the_csrf_token_from_the_page(client: Client) -> None:
+    page = await client.get("/sign-in")
+    match = re.search(r'hx-headers=\'\{"x-csrftoken": "([^"]+)"\}\'', page.text)
+    assert match, "the body must give htmx the CSRF header"
+    response = await client.post(
+        "/sign-in",
+        data={"email": unique_email(), "password": "not the password"},
+        headers={"hx-request": "true", "x-csrftoken": match.group(1)},
+    )
+    assert response.status_code == 422  # judged on the credentials: the header token was accepted
