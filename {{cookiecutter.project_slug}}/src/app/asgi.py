@@ -111,7 +111,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 config.middleware
                 for config in rate_limit_configs(settings.rate_limit, client_ip_resolver(settings.app))
             ),
-            OriginCheckMiddleware(trusted_origins(settings)),
+            OriginCheckMiddleware(trusted_origins(settings), explain=settings.app.env == "development"),
             SessionMiddleware(sessions),
         ],
         csrf_config=csrf_config(settings),

@@ -233,3 +233,22 @@ async def test_htmx_requests_carry_the_csrf_token_from_the_page(client: Client) 
         headers={"hx-request": "true", "x-csrftoken": match.group(1)},
     )
     assert response.status_code == 422  # judged on the credentials: the header token was accepted
+
+
+async def test_a_loopback_base_url_trusts_its_other_loopback_spellings(make_app: AppFactory) -> None:
+    app = make_app(app={"base_url": "http://localhost:8000"})
+    trusted = {"http://localhost:8000", "http://127.0.0.1:8000", "http://[::1]:8000"}
+    async with Client(app=app, base_url="http://127.0.0.1:8000") as client:
+        for origin in trusted:
+            response = await client.post(
+                "/api/auth/sign-in/email",
+                json={"email": unique_email(), "password": "x" * 12},
+                headers={"origin": origin},
+            )
+            assert response.status_code == 401, origin
+        other_port = await client.post(
+            "/api/auth/sign-in/email",
+            json={"email": unique_email(), "password": "x" * 12},
+            headers={"origin": "http://127.0.0.1:9999"},
+        )
+        assert other_port.status_code == 403

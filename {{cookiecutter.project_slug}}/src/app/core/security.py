@@ -38,9 +38,21 @@ NO_STORE_PREFIXES = (
 )
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
 def trusted_origins(settings: Settings) -> frozenset[str]:
-    """The base URL's origin plus APP_TRUSTED_ORIGINS, normalised."""
+    """The base URL's origin plus APP_TRUSTED_ORIGINS, normalised.
+
+    A loopback base URL (http://localhost:8000 in development) also trusts its other loopback
+    spellings on the same port: uvicorn prints http://127.0.0.1:8000, and people click it.
+    """
     origins = {settings.app.origin, *settings.app.trusted_origins}
+    parts = urlsplit(settings.app.origin)
+    host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname
+    if host in LOOPBACK_HOSTS:
+        port = f":{parts.port}" if parts.port else ""
+        origins |= {f"{parts.scheme}://{loopback}{port}" for loopback in LOOPBACK_HOSTS}
     return frozenset(o.rstrip("/").lower() for o in origins)
 
 
@@ -111,14 +123,24 @@ class OriginCheckMiddleware(ASGIMiddleware):
 
     scopes = (ScopeType.HTTP,)
 
-    def __init__(self, trusted: frozenset[str]) -> None:
+    def __init__(self, trusted: frozenset[str], explain: bool = False) -> None:
         self.trusted = trusted
+        self.explain = explain  # development: say which origins are trusted and how to add one
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         method = str(scope.get("method", "GET"))
         if method not in SAFE_METHODS:
             headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-            check_origin(method, headers, self.trusted)
+            try:
+                check_origin(method, headers, self.trusted)
+            except InvalidOrigin as refused:
+                if not self.explain:
+                    raise
+                trusted = ", ".join(sorted(self.trusted))
+                raise InvalidOrigin(
+                    f"{refused.message} Trusted origins: {trusted}. Open the app at APP_BASE_URL, or add "
+                    "this origin to APP_TRUSTED_ORIGINS."
+                ) from None
         await next_app(scope, receive, send)
 
 
