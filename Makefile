@@ -2,7 +2,7 @@
 #   make demo         generate the default project into .demo/ and serve it on http://localhost:8000
 #   make test         template tests: questions, answers, tool parity, bakes and their quality gates
 #   make sync-copier  regenerate copier.yml from cookiecutter.json, features.toml and hooks/rules.py
-#   make lint         ruff and mypy over the template's tests, scripts and hooks
+#   make lint         ruff and mypy over the template's tests and hooks
 
 PYTHON ?= python3
 VENV := .venv
@@ -28,7 +28,7 @@ test: $(VENV)/.installed
 	$(BIN)/python -m pytest -v $(PYTEST_ARGS)
 
 sync-copier: $(VENV)/.installed
-	$(BIN)/python scripts/sync_copier.py
+	$(BIN)/python hooks/sync_copier.py
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

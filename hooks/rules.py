@@ -1,6 +1,6 @@
 """Validation rules for the template's answers, shared by cookiecutter's hook and copier.yml.
 
-Stdlib only: it runs under whatever Python runs cookiecutter or copier. ``scripts/sync_copier.py``
+Stdlib only: it runs under whatever Python runs cookiecutter or copier. ``hooks/sync_copier.py``
 turns the same patterns into copier validators, so both tools refuse the same answers with the
 same sentence.
 """

@@ -65,7 +65,7 @@ def test_every_toggle_is_a_boolean_question() -> None:
 
 
 def test_copier_yml_is_in_sync() -> None:
-    run([sys.executable, "scripts/sync_copier.py", "--check"], cwd=ROOT)
+    run([sys.executable, "hooks/sync_copier.py", "--check"], cwd=ROOT)
 
 
 def _cookiecutter_answers(template: Path, data: dict[str, Any]) -> dict[str, Any]:
