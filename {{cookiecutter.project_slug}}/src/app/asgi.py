@@ -20,6 +20,7 @@ from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 
 from app.auth.account_views import ACCOUNT_VIEWS
+from app.auth.credentials import provide_caller
 from app.auth.passwords import Passwords, common_passwords
 from app.auth.routes import router as auth_api
 from app.auth.service import AuthService
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "auth": Provide(provide_auth, sync_to_thread=False),
             "principal": Provide(provide_principal, sync_to_thread=False),
             "user": Provide(provide_required_principal, sync_to_thread=False),
+            "caller": Provide(provide_caller, sync_to_thread=False),
         },
         middleware=[
             *(
@@ -112,7 +114,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 for config in rate_limit_configs(settings.rate_limit, client_ip_resolver(settings.app))
             ),
             OriginCheckMiddleware(trusted_origins(settings), explain=settings.app.env == "development"),
-            SessionMiddleware(sessions),
+            SessionMiddleware(sessions, [a for f in ENABLED for a in f.authenticators]),
         ],
         csrf_config=csrf_config(settings),
         template_config=template_config(template_dirs),
@@ -129,6 +131,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "client_ip": client_ip_resolver(settings.app),
                 "nav": [entry for f in ENABLED for entry in f.nav],
                 "sign_in_options": [tpl for f in ENABLED for tpl in f.sign_in_options],
+                "scripts": [src for f in ENABLED for src in f.scripts],
+                "stylesheets": [href for f in ENABLED for href in f.stylesheets],
                 "features": [f.name for f in ENABLED],
             }
         ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from litestar import Request
@@ -12,6 +13,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.auth.credentials import CALLER_STATE_KEY, Authenticator
 from app.auth.service import AuthService
 from app.auth.sessions import Principal, SessionManager
 from app.core.errors import Unauthorized
@@ -60,17 +62,24 @@ class SessionMiddleware(ASGIMiddleware):
 
     Requests without a credential cost nothing; with one, a single indexed lookup (or none,
     with the signed cookie cache). A renewed session gets its cookie re-sent.
+
+    A credential of a feature (an API key's header, or a bearer value it claims) is handed to
+    that feature's `Authenticator` instead, and the session is then ignored: the request acts
+    with that credential's scopes only (see app.auth.credentials).
     """
 
     scopes = (ScopeType.HTTP,)
 
-    def __init__(self, sessions: SessionManager) -> None:
+    def __init__(self, sessions: SessionManager, authenticators: Sequence[Authenticator] = ()) -> None:
         self.sessions = sessions
         self.should_bypass_for_scope = _is_static
+        self._by_header = {a.header.lower().encode("latin-1"): a for a in authenticators if a.header}
+        self._bearer_claims = [(a, a.claims_bearer) for a in authenticators if a.claims_bearer]
 
-    def _credentials(self, scope: Scope) -> tuple[str | None, str | None, bool]:
+    def _credentials(self, scope: Scope) -> tuple[str | None, str | None, bool, tuple[Authenticator, str] | None]:
         cookie_header = ""
         bearer = None
+        claimed = None
         for key, value in scope["headers"]:
             if key == b"cookie":
                 cookie_header = value.decode("latin-1")
@@ -78,8 +87,13 @@ class SessionMiddleware(ASGIMiddleware):
                 raw = value.decode("latin-1")
                 if raw[:7].lower() == "bearer ":
                     bearer = raw[7:].strip()
+            elif key in self._by_header:
+                claimed = (self._by_header[key], value.decode("latin-1").strip())
         if bearer:
-            return bearer, None, True
+            for authenticator, claims in self._bearer_claims:
+                if claimed is None and claims(bearer):
+                    claimed = (authenticator, bearer)
+            return bearer, None, True, claimed
         token: str | None = None
         cache: str | None = None
         for part in cookie_header.split(";"):
@@ -88,10 +102,17 @@ class SessionMiddleware(ASGIMiddleware):
                 token = content
             elif name == self.sessions.cache_cookie_name:
                 cache = content
-        return token, cache, False
+        return token, cache, False, claimed
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        token, cache, is_bearer = self._credentials(scope)
+        token, cache, is_bearer, claimed = self._credentials(scope)
+        if claimed is not None:
+            authenticator, credential = claimed
+            scope["state"][CALLER_STATE_KEY] = await authenticator.authenticate(scope, credential)
+            scope["user"] = None
+            scope["auth"] = authenticator.name
+            await next_app(scope, receive, send)
+            return
         principal: Principal | None = None
         cookies: list[Cookie] = []
         if token:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import click
     from litestar.types import ControllerRouterHandler
 
+    from app.auth.credentials import Authenticator
     from app.core.events import Listener
 
 
@@ -42,3 +43,9 @@ class Feature:
     sign_in_options: Sequence[str] = ()
     # Called with the Settings at start-up; returns problems in the feature's own settings.
     check_settings: Callable[[Any], list[str]] | None = None
+    # Credentials other than the session (API keys ...), see app.auth.credentials.
+    authenticators: Sequence[Authenticator] = ()
+    # Static URLs every page loads (e.g. "/static/api_keys/api-keys.js"). htmx swaps do not run a
+    # page's own <script> tags, so a feature's behaviour is attached from the layout, by delegation.
+    scripts: Sequence[str] = ()
+    stylesheets: Sequence[str] = ()

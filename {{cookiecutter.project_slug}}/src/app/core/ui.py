@@ -67,6 +67,8 @@ def page(
         "app_name": state.settings.app.name,
         "nav": state.nav,
         "sign_in_options": state.sign_in_options,
+        "feature_scripts": state.scripts,
+        "feature_stylesheets": state.stylesheets,
         "notice": notice,
         "password_min_length": state.settings.auth.password_min_length,
         "path": request.url.path,

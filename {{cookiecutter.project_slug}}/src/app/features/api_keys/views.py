@@ -1,0 +1,127 @@
+"""The API keys page: create a key (shown once, with a copy button), list them, revoke one.
+
+Creating and revoking need a fresh session: a stale one is sent to re-authenticate first and
+comes back to this page. The new key is only in the answer to the form (never stored, never
+in a cookie or a URL); the page is served with `Cache-Control: no-store` like every /account page.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from litestar import Request, Router, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
+from litestar.response import Template
+
+from app.auth.web import DB, CurrentUser, request_meta
+from app.core.db import utcnow
+from app.core.errors import InvalidInput
+from app.core.ui import page, redirect
+from app.features.api_keys.models import ApiKey
+from app.features.api_keys.scopes import SCOPES
+from app.features.api_keys.service import ApiKeys
+from app.features.api_keys.web import provide_api_keys
+
+PATH = "/account/api-keys"
+TEMPLATE = "api_keys/api_keys.html"
+Keys = NamedDependency[ApiKeys]
+# (form value in days, label); "" never expires.
+EXPIRY_CHOICES = [("", "Never"), ("7", "In 7 days"), ("30", "In 30 days"), ("90", "In 90 days"), ("365", "In a year")]
+DEFAULT_SCOPES = ["read"]
+
+
+def _moment(moment: datetime | None) -> dict[str, str] | None:
+    """A UTC time for a <time> element: machine-readable and as people read it."""
+    if moment is None:
+        return None
+    return {"iso": moment.isoformat(timespec="seconds"), "text": f"{moment.day} {moment:%b %Y, %H:%M} UTC"}
+
+
+def _row(key: ApiKey, now: datetime) -> dict[str, Any]:
+    return {
+        "id": str(key.id),
+        "name": key.name,
+        "start": key.start,
+        "scopes": [scope for scope in key.scopes if scope in SCOPES],
+        "created": _moment(key.created_at),
+        "last_used": _moment(key.last_used_at),
+        "expires": _moment(key.expires_at),
+        "expired": key.expires_at is not None and key.expires_at <= now,
+    }
+
+
+async def _render(
+    request: Request[Any, Any, Any],
+    db: DB,
+    user: CurrentUser,
+    api_keys: ApiKeys,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
+    now = utcnow()
+    rows = [_row(key, now) for key in await api_keys.owned(db, user.user_id)]
+    defaults = {"form": {"name": "", "expires": "90", "scopes": DEFAULT_SCOPES}}
+    return page(
+        request,
+        TEMPLATE,
+        status_code=status_code,
+        keys=rows,
+        scopes=SCOPES,
+        expiry_choices=EXPIRY_CHOICES,
+        limit=api_keys.settings.max_per_user,
+        **(defaults | context),
+    )
+
+
+@get(PATH)
+async def api_keys_page(request: Request[Any, Any, Any], db: DB, user: CurrentUser, api_keys: Keys) -> Template:
+    """The user's keys and the form to create one."""
+    return await _render(request, db, user, api_keys, revoked=request.query_params.get("revoked") == "1")
+
+
+@post(PATH)
+async def create_api_key_submit(request: Request[Any, Any, Any], db: DB, user: CurrentUser, api_keys: Keys) -> Template:
+    """Create a key and show it, this once."""
+    raw = await request.form()
+    name, expires = str(raw.get("name") or ""), str(raw.get("expires") or "")
+    scopes = [s for s in raw.getall("scopes") if isinstance(s, str)] if "scopes" in raw else []
+    form = {"name": name, "expires": expires, "scopes": scopes}
+    try:
+        if expires not in {value for value, _ in EXPIRY_CHOICES}:
+            raise InvalidInput("Choose when the key expires.", field="expires")
+        expires_in = int(expires) * 86400 if expires else None
+        key_row, key = await api_keys.create(db, request_meta(request), user, name, scopes, expires_in)
+    except InvalidInput as error:
+        field = {"expiresIn": "expires"}.get(error.field or "", error.field)
+        errors = {field: error.message} if field else {}
+        return await _render(
+            request,
+            db,
+            user,
+            api_keys,
+            status_code=422,
+            form=form,
+            errors=errors,
+            form_error=None if field else error.message,
+        )
+    return await _render(request, db, user, api_keys, new_key=key, new_key_name=key_row.name)
+
+
+@post(PATH + "/{key_id:uuid}/revoke")
+async def revoke_api_key_submit(
+    request: Request[Any, Any, Any], db: DB, user: CurrentUser, api_keys: Keys, key_id: FromPath[uuid.UUID]
+) -> Any:
+    """Revoke a key; the next request made with it is refused."""
+    await api_keys.revoke(db, request_meta(request), user, key_id)
+    return redirect(request, PATH + "?revoked=1")
+
+
+VIEWS = Router(
+    "/",
+    route_handlers=[api_keys_page, create_api_key_submit, revoke_api_key_submit],
+    dependencies={"api_keys": Provide(provide_api_keys, sync_to_thread=False)},
+    include_in_schema=False,
+)

@@ -1,0 +1,46 @@
+"""The HTTP side of API keys: the app's `ApiKeys` service, and the authenticator the session middleware calls.
+
+A key is read from the `x-api-key` header, or from `Authorization: Bearer <key>` when the value
+has the shape of a key (see app.features.api_keys.keys). Never from the query string or a
+form field: URLs end up in logs, histories and Referer headers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar, Request
+from litestar.types import Scope
+
+from app.auth.credentials import Authenticator, Caller
+from app.auth.web import request_meta
+from app.core.ratelimit import RATE_LIMIT_STORE
+from app.features.api_keys.keys import looks_like_key
+from app.features.api_keys.service import VIA, ApiKeys
+
+HEADER = "x-api-key"
+_STATE_KEY = "api_keys"
+
+
+def service_for(app: Litestar) -> ApiKeys:
+    """The app's ApiKeys, made on first use (it reads API_KEYS_* once per app)."""
+    service: ApiKeys | None = app.state.get(_STATE_KEY)
+    if service is None:
+        db = app.state.db
+        service = ApiKeys(app.state.auth, db.engine, db.sessions, app.stores.get(RATE_LIMIT_STORE))
+        app.state[_STATE_KEY] = service
+    return service
+
+
+def provide_api_keys(request: Request[Any, Any, Any]) -> ApiKeys:
+    """Dependency `api_keys` of the feature's routes."""
+    return service_for(request.app)
+
+
+async def authenticate(scope: Scope, key: str) -> Caller:
+    """Called by the session middleware for a request that carries a key."""
+    app: Litestar = scope["app"]
+    return await service_for(app).verify(key, lambda: request_meta(Request(scope)))
+
+
+AUTHENTICATOR = Authenticator(VIA, authenticate, header=HEADER, claims_bearer=looks_like_key)
