@@ -202,7 +202,8 @@ async def reauthenticate_submit(request: Request[Any, Any, Any], db: DB, auth: A
         await auth.reauthenticate(db, request_meta(request), user, form["password"])
     except AppError as error:
         return _form_error(request, "auth/reauthenticate.html", error, form, next=target)
-    return redirect(request, target, notice="reauthenticated")
+    # A cached snapshot of the session still says "not fresh": drop it.
+    return redirect(request, target, notice="reauthenticated", cookies=[auth.sessions.clear_cache_cookie()])
 
 
 ENTRANCE_VIEWS = [

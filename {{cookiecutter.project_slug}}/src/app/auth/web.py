@@ -96,7 +96,7 @@ class SessionMiddleware(ASGIMiddleware):
         cookies: list[Cookie] = []
         if token:
             if cache and self.sessions.auth.cookie_cache:
-                principal = self.sessions.read_cache_cookie(cache)
+                principal = self.sessions.read_cache_cookie(cache, token)
             if principal is None:
                 principal, renewed = await self.sessions.resolve(token)
                 if principal is None and not is_bearer:
@@ -105,7 +105,7 @@ class SessionMiddleware(ASGIMiddleware):
                     if renewed and principal.persistent:
                         cookies.append(self.sessions.cookie(token, True, principal.expires_at))
                     if self.sessions.auth.cookie_cache:
-                        cookies.append(self.sessions.cache_cookie(principal))
+                        cookies.append(self.sessions.cache_cookie(principal, token))
         scope["user"] = principal
         scope["auth"] = "bearer" if is_bearer else ("cookie" if principal else None)
         if not cookies:
