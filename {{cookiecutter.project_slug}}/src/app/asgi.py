@@ -25,7 +25,13 @@ from app.auth.routes import router as auth_api
 from app.auth.service import AuthService
 from app.auth.sessions import SessionManager
 from app.auth.views import ENTRANCE_VIEWS
-from app.auth.web import SessionMiddleware, provide_auth, provide_principal, provide_required_principal
+from app.auth.web import (
+    SessionMiddleware,
+    provide_auth,
+    provide_principal,
+    provide_required_principal,
+    provide_resumed,
+)
 from app.core import audit
 from app.core.cli import AppCLIPlugin
 from app.core.db import Database
@@ -34,6 +40,7 @@ from app.core.events import EventBus
 from app.core.health import health, ready
 from app.core.mail import Mailer
 from app.core.ratelimit import RATE_LIMIT_STORE, client_ip_resolver, rate_limit_configs
+from app.core.resume import FormStash
 from app.core.security import OriginCheckMiddleware, csrf_config, security_headers, trusted_origins
 from app.core.ui import template_config
 from app.features import ENABLED
@@ -105,6 +112,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "auth": Provide(provide_auth, sync_to_thread=False),
             "principal": Provide(provide_principal, sync_to_thread=False),
             "user": Provide(provide_required_principal, sync_to_thread=False),
+            "resumed": Provide(provide_resumed),
         },
         middleware=[
             *(
@@ -125,6 +133,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "settings": settings,
                 "db": db,
                 "auth": auth,
+                "form_stash": FormStash(store),
                 "mailer": mailer,
                 "client_ip": client_ip_resolver(settings.app),
                 "nav": [entry for f in ENABLED for entry in f.nav],

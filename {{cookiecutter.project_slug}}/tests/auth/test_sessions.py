@@ -83,6 +83,10 @@ async def test_sensitive_actions_need_a_fresh_session(client: Client, app: Lites
     assert response.json()["code"] == "SESSION_NOT_FRESH"
     response = await client.post("/api/auth/change-email", json={"newEmail": "new@example.com"})
     assert response.json()["code"] == "SESSION_NOT_FRESH"
+    response = await client.post(
+        "/api/auth/change-password", json={"currentPassword": STRONG_PASSWORD, "newPassword": "a new passphrase 12"}
+    )
+    assert response.json()["code"] == "SESSION_NOT_FRESH"  # even with the right current password
     page = await client.get("/reauthenticate?next=/account/security")
     assert page.status_code == 200
     done = await client.submit(
@@ -98,7 +102,7 @@ async def test_stale_html_delete_goes_through_reauthentication(client: Client, a
     await shift_session(app, authenticated_at=timedelta(hours=1))
     response = await client.submit("/account/delete", {"confirm": email}, page="/account/security")
     assert response.status_code == 303
-    assert response.headers["location"].startswith("/reauthenticate?next=")
+    assert response.headers["location"].startswith("/reauthenticate?next=%2Faccount%2Fsecurity%3Fresume%3D")
 
 
 async def test_cookie_cache_spares_lookups_within_its_documented_delay(make_app: AppFactory) -> None:

@@ -379,7 +379,8 @@ class AuthService:
     async def change_password(
         self, db: AsyncSession, meta: RequestMeta, principal: Principal, current: str, new: str, revoke_others: bool
     ) -> SignInResult:
-        """Needs the current password; rotates this session's token, optionally signs out the others."""
+        """Needs a fresh session and the current password; rotates this token, may sign out the others."""
+        self.require_fresh(principal)
         self.check_password_length(current, "currentPassword")
         self.check_password_length(new, "newPassword")
         user = await db.get(User, principal.user_id)

@@ -12,16 +12,19 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.auth.guards import RESUME_PARAM
 from app.auth.service import AuthService
 from app.auth.sessions import Principal, SessionManager
 from app.core.errors import Unauthorized
 from app.core.events import RequestMeta
+from app.core.resume import FormStash, StashedForm
 
 # Handler parameters injected by name (keys registered in app.asgi.create_app).
 DB = NamedDependency[AsyncSession]
 Auth = NamedDependency[AuthService]
 MaybePrincipal = NamedDependency[Principal | None]
 CurrentUser = NamedDependency[Principal]
+Resumed = NamedDependency[StashedForm | None]
 
 
 def request_meta(request: Request[Any, Any, Any]) -> RequestMeta:
@@ -48,6 +51,16 @@ def provide_required_principal(request: Request[Any, Any, Any]) -> Principal:
     if principal is None:
         raise Unauthorized()
     return principal
+
+
+async def provide_resumed(request: Request[Any, Any, Any]) -> StashedForm | None:
+    """Dependency: the form kept while the user re-authenticated (`?resume=<handle>`), once."""
+    principal: Principal | None = request.scope.get("user")
+    handle = request.query_params.get(RESUME_PARAM)
+    if principal is None or not handle:
+        return None
+    stash: FormStash = request.app.state.form_stash
+    return await stash.take(str(principal.session_id), handle)
 
 
 def _is_static(scope: Scope) -> bool:
