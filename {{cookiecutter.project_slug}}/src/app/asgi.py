@@ -23,6 +23,8 @@ from app.auth.account_views import ACCOUNT_VIEWS
 from app.auth.passwords import Passwords, common_passwords
 from app.auth.routes import router as auth_api
 from app.auth.service import AuthService
+from app.auth.session_control import SessionControl
+from app.auth.session_views import SESSION_VIEWS
 from app.auth.sessions import SessionManager
 from app.auth.views import ENTRANCE_VIEWS
 from app.auth.web import (
@@ -31,6 +33,7 @@ from app.auth.web import (
     provide_principal,
     provide_required_principal,
     provide_resumed,
+    provide_session_control,
 )
 from app.core import audit
 from app.core.cli import AppCLIPlugin
@@ -103,7 +106,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             health,
             ready,
             auth_api,
-            Router("/", route_handlers=[*ENTRANCE_VIEWS, *ACCOUNT_VIEWS], include_in_schema=False),
+            Router("/", route_handlers=[*ENTRANCE_VIEWS, *ACCOUNT_VIEWS, *SESSION_VIEWS], include_in_schema=False),
             static,
             *(handler for f in ENABLED for handler in f.route_handlers),
         ],
@@ -112,6 +115,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "auth": Provide(provide_auth, sync_to_thread=False),
             "principal": Provide(provide_principal, sync_to_thread=False),
             "user": Provide(provide_required_principal, sync_to_thread=False),
+            "sessions": Provide(provide_session_control, sync_to_thread=False),
             "resumed": Provide(provide_resumed),
         },
         middleware=[
@@ -133,6 +137,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "settings": settings,
                 "db": db,
                 "auth": auth,
+                "session_control": SessionControl(auth),
                 "form_stash": FormStash(store),
                 "mailer": mailer,
                 "client_ip": client_ip_resolver(settings.app),

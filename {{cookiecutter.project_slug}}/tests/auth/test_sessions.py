@@ -87,6 +87,8 @@ async def test_sensitive_actions_need_a_fresh_session(client: Client, app: Lites
         "/api/auth/change-password", json={"currentPassword": STRONG_PASSWORD, "newPassword": "a new passphrase 12"}
     )
     assert response.json()["code"] == "SESSION_NOT_FRESH"  # even with the right current password
+    response = await client.post("/api/auth/revoke-other-sessions")
+    assert response.json()["code"] == "SESSION_NOT_FRESH"
     page = await client.get("/reauthenticate?next=/account/security")
     assert page.status_code == 200
     done = await client.submit(

@@ -1,4 +1,4 @@
-"""HTML pages of a signed-in user: home, account (profile, email) and security (password, deletion).
+"""HTML pages of a signed-in user: home, account (profile, email) and security (password, sessions, deletion).
 
 The sensitive forms need a fresh session: their guard sends a stale one to re-authenticate and
 back here with `?resume=<handle>`, and the page puts the kept fields (never passwords) back.
@@ -12,7 +12,7 @@ from litestar import Request, get, post
 from litestar.response import Template
 
 from app.auth.guards import fresh_session
-from app.auth.web import DB, Auth, CurrentUser, Resumed, request_meta
+from app.auth.web import DB, Auth, Control, CurrentUser, Resumed, request_meta
 from app.core.errors import AppError, InvalidInput
 from app.core.ui import form_data, page, redirect
 
@@ -22,6 +22,9 @@ SECURITY_PAGE = "/account/security"
 SECURITY_FORMS = {
     "/account/password": ("password", "Passwords are never kept: type them again to finish."),
     "/account/delete": ("delete", "Press “Delete my account” again to finish."),
+    "/account/sessions/revoke": ("sessions", "Press “Sign out” on the highlighted device again to finish."),
+    "/account/sessions/revoke-others": ("sessions", "Press “Sign out other devices” again to finish."),
+    "/account/sessions/revoke-all": ("sessions", "Press “Sign out everywhere” again to finish."),
 }
 
 
@@ -85,20 +88,38 @@ async def change_email_submit(request: Request[Any, Any, Any], db: DB, auth: Aut
 
 
 @get("/account/security")
-async def security_page(request: Request[Any, Any, Any], user: CurrentUser, resumed: Resumed) -> Template:
-    """Password and account deletion."""
-    return _security(request, resumed=resumed)
+async def security_page(
+    request: Request[Any, Any, Any], db: DB, sessions: Control, user: CurrentUser, resumed: Resumed
+) -> Template:
+    """Password, the session list, and account deletion."""
+    return await _security(request, db, sessions, user, resumed=resumed)
 
 
-def _security(request: Request[Any, Any, Any], resumed: Resumed = None, **context: Any) -> Template:
+async def _security(
+    request: Request[Any, Any, Any],
+    db: DB,
+    sessions: Control,
+    user: CurrentUser,
+    resumed: Resumed = None,
+    **context: Any,
+) -> Template:
     if resumed is not None and resumed.action in SECURITY_FORMS:
         section, hint = SECURITY_FORMS[resumed.action]
         context |= {"form": resumed.fields, "resumed": section, "resume_hint": hint}
-    return page(request, "auth/security.html", **context)
+    settings = request.app.state.settings.auth
+    return page(
+        request,
+        "auth/security.html",
+        sessions=await sessions.rows(db, user),
+        cookie_cache_max_age=settings.cookie_cache_max_age if settings.cookie_cache else None,
+        **context,
+    )
 
 
 @post("/account/password", guards=[fresh_session(SECURITY_PAGE)])
-async def change_password_submit(request: Request[Any, Any, Any], db: DB, auth: Auth, user: CurrentUser) -> Any:
+async def change_password_submit(
+    request: Request[Any, Any, Any], db: DB, auth: Auth, sessions: Control, user: CurrentUser
+) -> Any:
     """Change the password; optionally sign out every other session."""
     form = await form_data(request, ["current_password", "new_password", "revoke_others"])
     try:
@@ -114,18 +135,20 @@ async def change_password_submit(request: Request[Any, Any, Any], db: DB, auth: 
         fields = {"currentPassword": "current_password", "newPassword": "new_password"}
         if isinstance(error, InvalidInput) and error.field in fields:
             error = InvalidInput(error.message, field=fields[error.field])
-        return _security(request, **_error_context(error, form, "password"))
+        return await _security(request, db, sessions, user, **_error_context(error, form, "password"))
     cookie = auth.sessions.cookie(result.token, result.session.persistent, result.session.expires_at)
     return redirect(request, "/account/security", notice="password-changed", cookies=[cookie])
 
 
 @post("/account/delete", guards=[fresh_session(SECURITY_PAGE)])
-async def delete_account_submit(request: Request[Any, Any, Any], db: DB, auth: Auth, user: CurrentUser) -> Any:
+async def delete_account_submit(
+    request: Request[Any, Any, Any], db: DB, auth: Auth, sessions: Control, user: CurrentUser
+) -> Any:
     """Delete the account after a typed confirmation (and a fresh session)."""
     form = await form_data(request, ["confirm"])
     if form["confirm"].strip().lower() != user.email.lower():
         error = InvalidInput("Type your email address to confirm.", field="confirm")
-        return _security(request, **_error_context(error, form, "delete"))
+        return await _security(request, db, sessions, user, **_error_context(error, form, "delete"))
     await auth.delete_user(db, request_meta(request), user)
     return redirect(request, "/sign-in", notice="account-deleted", cookies=auth.sessions.clear_cookies())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
@@ -10,7 +11,8 @@ from litestar.response import Redirect
 
 from app.auth import schemas
 from app.auth.service import SignInResult
-from app.auth.web import DB, Auth, CurrentUser, MaybePrincipal, request_meta
+from app.auth.web import DB, Auth, Control, CurrentUser, MaybePrincipal, request_meta
+from app.core.errors import SessionNotFound
 from app.core.redirects import safe_redirect
 from app.core.security import trusted_origins
 
@@ -115,7 +117,7 @@ async def change_password(
     auth: Auth,
     user: CurrentUser,
 ) -> Response[Any]:
-    """Change the password (current one required); this browser gets a new session token."""
+    """Change the password (fresh session and current one required); this browser gets a new session token."""
     result = await auth.change_password(
         db, request_meta(request), user, data.current_password, data.new_password, data.revoke_other_sessions
     )
@@ -149,6 +151,44 @@ async def delete_user(
     return Response({"success": True, "message": "User deleted"}, cookies=auth.sessions.clear_cookies())
 
 
+@get("/list-sessions")
+async def list_sessions(db: DB, sessions: Control, user: CurrentUser) -> list[dict[str, Any]]:
+    """The signed-in user's active sessions; each `token` is the session's public id, never its secret."""
+    return [schemas.session_json(row) for row in await sessions.active(db, user)]
+
+
+@post("/revoke-session", status_code=200)
+async def revoke_session(
+    request: Request[Any, Any, Any], data: JSONBody[schemas.RevokeSession], db: DB, sessions: Control, user: CurrentUser
+) -> Response[Any]:
+    """Sign out one of the user's sessions by its id (the `token` of list-sessions)."""
+    try:
+        session_id = uuid.UUID(data.token)
+    except ValueError as error:
+        raise SessionNotFound() from error
+    await sessions.revoke(db, request_meta(request), user, session_id)
+    cookies = sessions.sessions.clear_cookies() if session_id == user.session_id else []
+    return Response(OK, cookies=cookies)
+
+
+@post("/revoke-other-sessions", status_code=200)
+async def revoke_other_sessions(
+    request: Request[Any, Any, Any], db: DB, sessions: Control, user: CurrentUser
+) -> dict[str, Any]:
+    """Sign out every session of the user but this one."""
+    await sessions.revoke_others(db, request_meta(request), user)
+    return OK
+
+
+@post("/revoke-sessions", status_code=200)
+async def revoke_sessions(
+    request: Request[Any, Any, Any], db: DB, sessions: Control, user: CurrentUser
+) -> Response[Any]:
+    """Sign out everywhere, this session included."""
+    await sessions.revoke_all(db, request_meta(request), user)
+    return Response(OK, cookies=sessions.sessions.clear_cookies())
+
+
 router = Router(
     path="/api/auth",
     route_handlers=[
@@ -164,6 +204,10 @@ router = Router(
         change_email,
         update_user,
         delete_user,
+        list_sessions,
+        revoke_session,
+        revoke_other_sessions,
+        revoke_sessions,
     ],
     tags=["auth"],
 )

@@ -19,6 +19,7 @@ from typing import Any
 from litestar.datastructures import Cookie
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select as select_models
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.models import Session, User
@@ -139,18 +140,31 @@ class SessionManager:
             await conn.commit()
         return Principal(**{**asdict(principal), "updated_at": now, "expires_at": expires}), True
 
-    async def revoke(self, db: AsyncSession, session_id: uuid.UUID) -> bool:
-        """Delete one session (sign-out); True if it existed."""
-        result = await db.exec(delete(Session).where(S.id == session_id))
+    async def revoke(self, db: AsyncSession, session_id: uuid.UUID, user_id: uuid.UUID | None = None) -> bool:
+        """Delete one session (of `user_id` only, when given); True if it existed."""
+        query = delete(Session).where(S.id == session_id)
+        if user_id is not None:
+            query = query.where(S.user_id == user_id)
+        result = await db.exec(query)
         return bool(result.rowcount)
 
-    async def revoke_all(self, db: AsyncSession, user_id: uuid.UUID, keep: uuid.UUID | None = None) -> int:
-        """Delete every session of a user except `keep`; return how many went."""
+    async def revoke_all(self, db: AsyncSession, user_id: uuid.UUID, keep: uuid.UUID | None = None) -> list[uuid.UUID]:
+        """Delete every session of a user except `keep`; return the ids that went."""
         query = delete(Session).where(S.user_id == user_id)
         if keep is not None:
             query = query.where(S.id != keep)
-        result = await db.exec(query)
-        return int(result.rowcount or 0)
+        result = await db.exec(query.returning(S.id))
+        return [row[0] for row in result.all()]
+
+    async def active(self, db: AsyncSession, user_id: uuid.UUID) -> list[Session]:
+        """The unexpired sessions of a user, most recently active first."""
+        now = utcnow()
+        query = (
+            select_models(Session)
+            .where(S.user_id == user_id, S.expires_at > now, S.absolute_expires_at > now)
+            .order_by(S.updated_at.desc(), S.created_at.desc())
+        )
+        return list((await db.exec(query)).all())
 
     async def mark_fresh(self, db: AsyncSession, session_id: uuid.UUID) -> None:
         """Record a re-authentication: sensitive actions are allowed again for a while."""

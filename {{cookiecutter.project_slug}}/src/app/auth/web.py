@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.guards import RESUME_PARAM
 from app.auth.service import AuthService
+from app.auth.session_control import SessionControl
 from app.auth.sessions import Principal, SessionManager
 from app.core.errors import Unauthorized
 from app.core.events import RequestMeta
@@ -24,6 +25,7 @@ DB = NamedDependency[AsyncSession]
 Auth = NamedDependency[AuthService]
 MaybePrincipal = NamedDependency[Principal | None]
 CurrentUser = NamedDependency[Principal]
+Control = NamedDependency[SessionControl]
 Resumed = NamedDependency[StashedForm | None]
 
 
@@ -51,6 +53,12 @@ def provide_required_principal(request: Request[Any, Any, Any]) -> Principal:
     if principal is None:
         raise Unauthorized()
     return principal
+
+
+def provide_session_control(request: Request[Any, Any, Any]) -> SessionControl:
+    """Dependency: the session list and its revocations."""
+    control: SessionControl = request.app.state.session_control
+    return control
 
 
 async def provide_resumed(request: Request[Any, Any, Any]) -> StashedForm | None:

@@ -95,6 +95,14 @@ class SessionNotFresh(AppError):
         self.resume_to = resume_to
 
 
+class SessionNotFound(AppError):
+    """Also the answer for another user's session: whether it exists is not revealed."""
+
+    code = "SESSION_NOT_FOUND"
+    status_code = 404
+    default_message = "That session was not found: it may have ended already."
+
+
 class InvalidOrigin(AppError):
     code = "INVALID_ORIGIN"
     status_code = 403
