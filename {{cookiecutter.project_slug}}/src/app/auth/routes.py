@@ -1,4 +1,9 @@
-"""The JSON API under /api/auth/, with Better Auth's paths and shapes. HTTP only: parse, call, answer."""
+"""The JSON API under /api/auth/, with Better Auth's paths and shapes. HTTP only: parse, call, answer.
+
+Browsers hold the session token in an HttpOnly cookie only. Clients without cookies ask sign-in
+for it (`x-return-token: true`): it comes in the body's `token` and in the `set-auth-token`
+header, as with Better Auth's bearer plugin, and goes back as `Authorization: Bearer <token>`.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from litestar.response import Redirect
 
 from app.auth import schemas
 from app.auth.service import SignInResult
-from app.auth.web import DB, Auth, Control, CurrentUser, MaybePrincipal, request_meta
+from app.auth.web import DB, Auth, Control, CurrentUser, MaybePrincipal, request_meta, wants_token
 from app.core.errors import SessionNotFound
 from app.core.redirects import safe_redirect
 from app.core.security import trusted_origins
@@ -20,9 +25,14 @@ OK = {"status": True}
 
 
 def _signed_in(request: Request[Any, Any, Any], result: SignInResult, body: dict[str, Any]) -> Response[Any]:
+    """The answer to a sign-in (or token rotation): the cookie, and the token itself when asked for."""
     auth: Auth = request.app.state.auth
     cookie = auth.sessions.cookie(result.token, result.session.persistent, result.session.expires_at)
-    return Response(body, cookies=[cookie])
+    headers = {}
+    if wants_token(request):
+        body = body | {"token": result.token}
+        headers = {"set-auth-token": result.token, "access-control-expose-headers": "set-auth-token"}
+    return Response(body, cookies=[cookie], headers=headers)
 
 
 @post("/sign-up/email", opt={"rate_limit": "sign_up"}, status_code=200)
@@ -42,7 +52,7 @@ async def sign_in_email(
     auth: Auth,
     principal: MaybePrincipal,
 ) -> Response[Any]:
-    """Sign in with email and password; the session token goes into an HttpOnly cookie only."""
+    """Sign in with email and password; the token goes into an HttpOnly cookie (and the body when asked for)."""
     replaces = principal.session_id if principal else None
     result = await auth.sign_in(db, request_meta(request), data.email, data.password, data.remember_me, replaces)
     url = safe_redirect(data.callback_url, trusted_origins(auth.settings), default="") or None
@@ -117,7 +127,7 @@ async def change_password(
     auth: Auth,
     user: CurrentUser,
 ) -> Response[Any]:
-    """Change the password (fresh session and current one required); this browser gets a new session token."""
+    """Change the password (fresh session and current one required); this client gets a new session token."""
     result = await auth.change_password(
         db, request_meta(request), user, data.current_password, data.new_password, data.revoke_other_sessions
     )

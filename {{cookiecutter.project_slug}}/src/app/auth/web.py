@@ -71,6 +71,17 @@ async def provide_resumed(request: Request[Any, Any, Any]) -> StashedForm | None
     return await stash.take(str(principal.session_id), handle)
 
 
+def wants_token(request: Request[Any, Any, Any]) -> bool:
+    """Whether a sign-in answer carries the session token: asked for, or the client already uses one.
+
+    A browser keeps its token in the HttpOnly cookie. A client without cookies asks with the
+    `x-return-token: true` header and then sends `Authorization: Bearer <token>`; a bearer
+    client whose token is rotated (password change) gets the new one without asking.
+    """
+    asked = request.headers.get("x-return-token", "").lower() in ("1", "true")
+    return asked or request.scope.get("auth") == "bearer"
+
+
 def _is_static(scope: Scope) -> bool:
     """Static files never need the session."""
     return str(scope["path"]).startswith("/static/")
