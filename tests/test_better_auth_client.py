@@ -2,7 +2,8 @@
 
 Bakes the default project, migrates a temporary SQLite database, serves the app with uvicorn and
 runs tests/better_auth_client/client_flow.mjs against it: sign-up, sign-in, get-session,
-change-password, sign-out, sign-in with the new password. Needs Node.js and npm: without them
+change-password, sign-out, sign-in with the new password, then listSessions, revokeSession and
+revokeOtherSessions against other devices. Needs Node.js and npm: without them
 this test fails, it never skips, since the compatibility claim would then go unchecked.
 """
 
@@ -39,6 +40,11 @@ STEPS = [
     "sign-out",
     "get-session (signed out)",
     "sign-in (new password)",
+    "list-sessions",
+    "revoke-session",
+    "get-session (laptop, revoked)",
+    "revoke-other-sessions",
+    "get-session (phone, revoked)",
 ]
 
 
@@ -137,7 +143,7 @@ def _tail(path: Path, limit: int = 6000) -> str:
 
 @pytest.mark.client
 def test_better_auth_client_flow(client_dir: Path, server: str, tmp_path: Path) -> None:
-    """Sign-up, sign-in, get-session, change-password, sign-out with `createAuthClient`, unmodified."""
+    """Sign-up to session revocation with `createAuthClient`, unmodified."""
     node = _tool("node")
     completed = subprocess.run(
         [node, "client_flow.mjs", server],

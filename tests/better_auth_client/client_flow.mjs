@@ -3,8 +3,10 @@
 //   node client_flow.mjs http://127.0.0.1:8000
 //
 // Sign-up, sign-in, get-session, change-password (revoking a second device's session),
-// sign-out, and sign-in again with the new password; the timestamps of get-session must reach the
-// app as the instants the server sent. The only thing added to the client is
+// sign-out, sign-in again with the new password, then the session list: listSessions,
+// revokeSession({token}) and revokeOtherSessions() against other devices. The timestamps of
+// get-session and list-sessions must reach the app as the instants the server sent, and no
+// session secret (cookie value) may appear in list-sessions: its `token` is a public handle. The only thing added to the client is
 // what a browser would do for it: keep the cookies and send an Origin header.
 // Exits non-zero with a message on the first `error` or failed check; on success prints one
 // JSON line (tests/test_better_auth_client.py reads it).
@@ -170,6 +172,40 @@ async function main() {
   check(again?.user?.id === userId, "sign-in with the new password: not the same user", again);
   const finalSession = await call("get-session (new password)", client.getSession());
   check(finalSession?.user?.email === email, "get-session after signing in again: not signed in", finalSession);
+
+  // The session list, as a "manage your devices" page would use it.
+  const laptop = browser();
+  await call("sign-in (laptop)", laptop.client.signIn.email({ email, password: newPassword }));
+  const listed = await call("list-sessions", client.listSessions());
+  check(Array.isArray(listed) && listed.length === 2, "list-sessions: expected this device and the laptop", listed);
+  const secrets = [...jar.values(), ...laptop.jar.values()];
+  check(!secrets.some((secret) => last.text.includes(secret)), "list-sessions: a cookie value is in the answer");
+  check(listed.every((s) => s.userId === userId && s.token === s.id), "list-sessions: token is not the public id", listed);
+  checkTimestamps(
+    "list-sessions",
+    last.text,
+    listed,
+    ["0.createdAt", "0.updatedAt", "0.expiresAt", "1.createdAt", "1.updatedAt", "1.expiresAt"],
+  );
+  const laptopId = (await call("get-session (laptop)", laptop.client.getSession()))?.session?.id;
+  const laptopRow = listed.find((s) => s.id === laptopId);
+  check(laptopRow, "list-sessions: the laptop's session is missing", listed);
+
+  const revokedOne = await call("revoke-session", client.revokeSession({ token: laptopRow.token }));
+  check(revokedOne?.status === true, "revoke-session: no status", revokedOne);
+  const laptopAfter = await call("get-session (laptop, revoked)", laptop.client.getSession());
+  check(laptopAfter === null, "revokeSession: the laptop is still signed in", laptopAfter);
+
+  const phone = browser();
+  await call("sign-in (phone)", phone.client.signIn.email({ email, password: newPassword }));
+  const revokedOthers = await call("revoke-other-sessions", client.revokeOtherSessions());
+  check(revokedOthers?.status === true, "revoke-other-sessions: no status", revokedOthers);
+  const phoneAfter = await call("get-session (phone, revoked)", phone.client.getSession());
+  check(phoneAfter === null, "revokeOtherSessions: the phone is still signed in", phoneAfter);
+  const stillHere = await call("get-session (after revoking others)", client.getSession());
+  check(stillHere?.user?.id === userId, "revokeOtherSessions: this device was signed out too", stillHere);
+  const remaining = await call("list-sessions (only this device)", client.listSessions());
+  check(remaining?.length === 1 && remaining[0].id === stillHere.session.id, "list-sessions: expected one", remaining);
 
   console.log(
     JSON.stringify({

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 import httpx
@@ -222,3 +223,13 @@ async def signed_in(client: Client, email: str | None = None, password: str = ST
     response = await client.post("/api/auth/sign-in/email", json={"email": email, "password": password})
     assert response.status_code == 200, response.text
     return email
+
+
+async def reauthenticate(client: Client, location: str, password: str = STRONG_PASSWORD) -> str:
+    """Confirm the password on the re-authentication page at `location`; return where it sends back to."""
+    target = parse_qs(urlsplit(location).query)["next"][0]
+    done = await client.submit("/reauthenticate", {"password": password, "next": target}, page=location)
+    assert done.status_code == 303, done.text
+    back: str = done.headers["location"]
+    assert back == target
+    return back

@@ -24,9 +24,18 @@ from app.auth.credentials import provide_caller
 from app.auth.passwords import Passwords, common_passwords
 from app.auth.routes import router as auth_api
 from app.auth.service import AuthService
+from app.auth.session_control import SessionControl
+from app.auth.session_views import SESSION_VIEWS
 from app.auth.sessions import SessionManager
 from app.auth.views import ENTRANCE_VIEWS
-from app.auth.web import SessionMiddleware, provide_auth, provide_principal, provide_required_principal
+from app.auth.web import (
+    SessionMiddleware,
+    provide_auth,
+    provide_principal,
+    provide_required_principal,
+    provide_resumed,
+    provide_session_control,
+)
 from app.core import audit
 from app.core.cli import AppCLIPlugin
 from app.core.db import Database
@@ -35,6 +44,7 @@ from app.core.events import EventBus
 from app.core.health import health, ready
 from app.core.mail import Mailer
 from app.core.ratelimit import RATE_LIMIT_STORE, client_ip_resolver, rate_limit_configs
+from app.core.resume import FormStash
 from app.core.security import OriginCheckMiddleware, csrf_config, security_headers, trusted_origins
 from app.core.ui import template_config
 from app.features import ENABLED
@@ -97,7 +107,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             health,
             ready,
             auth_api,
-            Router("/", route_handlers=[*ENTRANCE_VIEWS, *ACCOUNT_VIEWS], include_in_schema=False),
+            Router("/", route_handlers=[*ENTRANCE_VIEWS, *ACCOUNT_VIEWS, *SESSION_VIEWS], include_in_schema=False),
             static,
             *(handler for f in ENABLED for handler in f.route_handlers),
         ],
@@ -107,6 +117,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "principal": Provide(provide_principal, sync_to_thread=False),
             "user": Provide(provide_required_principal, sync_to_thread=False),
             "caller": Provide(provide_caller, sync_to_thread=False),
+            "sessions": Provide(provide_session_control, sync_to_thread=False),
+            "resumed": Provide(provide_resumed),
         },
         middleware=[
             *(
@@ -127,6 +139,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "settings": settings,
                 "db": db,
                 "auth": auth,
+                "session_control": SessionControl(auth),
+                "form_stash": FormStash(store),
                 "mailer": mailer,
                 "client_ip": client_ip_resolver(settings.app),
                 "nav": [entry for f in ENABLED for entry in f.nav],

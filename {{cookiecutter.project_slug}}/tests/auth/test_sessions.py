@@ -83,6 +83,12 @@ async def test_sensitive_actions_need_a_fresh_session(client: Client, app: Lites
     assert response.json()["code"] == "SESSION_NOT_FRESH"
     response = await client.post("/api/auth/change-email", json={"newEmail": "new@example.com"})
     assert response.json()["code"] == "SESSION_NOT_FRESH"
+    response = await client.post(
+        "/api/auth/change-password", json={"currentPassword": STRONG_PASSWORD, "newPassword": "a new passphrase 12"}
+    )
+    assert response.json()["code"] == "SESSION_NOT_FRESH"  # even with the right current password
+    response = await client.post("/api/auth/revoke-other-sessions")
+    assert response.json()["code"] == "SESSION_NOT_FRESH"
     page = await client.get("/reauthenticate?next=/account/security")
     assert page.status_code == 200
     done = await client.submit(
@@ -98,7 +104,7 @@ async def test_stale_html_delete_goes_through_reauthentication(client: Client, a
     await shift_session(app, authenticated_at=timedelta(hours=1))
     response = await client.submit("/account/delete", {"confirm": email}, page="/account/security")
     assert response.status_code == 303
-    assert response.headers["location"].startswith("/reauthenticate?next=")
+    assert response.headers["location"].startswith("/reauthenticate?next=%2Faccount%2Fsecurity%3Fresume%3D")
 
 
 async def test_cookie_cache_spares_lookups_within_its_documented_delay(make_app: AppFactory) -> None:
@@ -115,4 +121,33 @@ async def test_cookie_cache_spares_lookups_within_its_documented_delay(make_app:
         assert (await client.get("/api/auth/get-session")).json() is not None  # served from the signed cache
         client.cookies["session_cache"] = client.cookies["session_cache"][:-3] + "AAA"  # tampered
         assert (await client.get("/api/auth/get-session")).json() is None
+        await app.state.mailer.drain()
+
+
+async def test_a_cache_cookie_only_counts_with_the_token_it_was_made_for(make_app: AppFactory) -> None:
+    app = make_app(auth={"cookie_cache": True, "cookie_cache_max_age": 60})
+    async with Client(app=app, base_url=BASE_URL) as client:
+        client.headers["origin"] = BASE_URL
+        first = await signed_in(client)
+        assert (await client.get("/api/auth/get-session")).json()["user"]["email"] == first
+        leftover = client.cookies["session_cache"]
+        second = await signed_in(client)  # another user in the same browser
+        client.cookies["session_cache"] = leftover
+        assert (await client.get("/api/auth/get-session")).json()["user"]["email"] == second
+        await app.state.mailer.drain()
+
+
+async def test_reauthentication_drops_a_cached_stale_snapshot(make_app: AppFactory) -> None:
+    app = make_app(auth={"cookie_cache": True, "cookie_cache_max_age": 300})
+    async with Client(app=app, base_url=BASE_URL) as client:
+        client.headers["origin"] = BASE_URL
+        await signed_in(client)
+        await shift_session(app, authenticated_at=timedelta(hours=1))
+        assert (await client.get("/api/auth/get-session")).json() is not None  # caches the stale snapshot
+        done = await client.submit(
+            "/reauthenticate", {"password": STRONG_PASSWORD, "next": "/"}, page="/reauthenticate"
+        )
+        assert done.status_code == 303
+        response = await client.post("/api/auth/delete-user", json={})  # needs a fresh session
+        assert response.json() == {"success": True, "message": "User deleted"}
         await app.state.mailer.drain()

@@ -14,9 +14,10 @@ import re
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -139,15 +140,44 @@ def console() -> ConsoleWatch:
     return ConsoleWatch()
 
 
-@pytest_asyncio.fixture(loop_scope="module")
-async def page(browser: Browser, live_server: LiveServer, console: ConsoleWatch) -> AsyncIterator[Page]:
-    """A fresh browser profile on the live server; fails the test on console errors or CSP violations."""
-    context = await browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
+async def _watched_page(browser: Browser, live_server: LiveServer, console: ConsoleWatch, **options: Any) -> Page:
+    """A page in a new browser profile whose console errors and CSP violations go to `console`."""
+    options.setdefault("viewport", {"width": 1280, "height": 800})
+    context = await browser.new_context(base_url=live_server.url, **options)
     context.set_default_timeout(10_000)
     await context.add_init_script(REPORT_CSP_VIOLATIONS)
     tab = await context.new_page()
     tab.on("console", console.on_console)
     tab.on("pageerror", console.on_page_error)
+    return tab
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def page(browser: Browser, live_server: LiveServer, console: ConsoleWatch) -> AsyncIterator[Page]:
+    """A fresh browser profile on the live server; fails the test on console errors or CSP violations."""
+    tab = await _watched_page(browser, live_server, console)
     yield tab
-    await context.close()
+    await tab.context.close()
+    assert not console.errors, "console errors or CSP violations:\n" + "\n".join(console.errors)
+
+
+OpenPage = Callable[..., Awaitable[Page]]
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def open_page(browser: Browser, live_server: LiveServer, console: ConsoleWatch) -> AsyncIterator[OpenPage]:
+    """Opens more browser profiles (a user's other devices), watched like `page`.
+
+    Takes Playwright's context options, e.g. `await open_page(user_agent=..., viewport=...)`.
+    """
+    opened: list[Page] = []
+
+    async def open_one(**options: Any) -> Page:
+        tab = await _watched_page(browser, live_server, console, **options)
+        opened.append(tab)
+        return tab
+
+    yield open_one
+    for tab in opened:
+        await tab.context.close()
     assert not console.errors, "console errors or CSP violations:\n" + "\n".join(console.errors)

@@ -1,4 +1,8 @@
-"""HTML pages of a signed-in user: home, account (profile, email) and security (password, deletion)."""
+"""HTML pages of a signed-in user: home, account (profile, email) and security (password, sessions, deletion).
+
+The sensitive forms need a fresh session: their guard sends a stale one to re-authenticate and
+back here with `?resume=<handle>`, and the page puts the kept fields (never passwords) back.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +11,40 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.response import Template
 
-from app.auth.web import DB, Auth, CurrentUser, request_meta
+from app.auth.guards import fresh_session
+from app.auth.web import DB, Auth, Control, CurrentUser, Resumed, request_meta
 from app.core.errors import AppError, InvalidInput
 from app.core.ui import form_data, page, redirect
+
+ACCOUNT_PAGE = "/account"
+SECURITY_PAGE = "/account/security"
+# Which card of the security page a kept form belongs to, and what finishing it takes.
+SECURITY_FORMS = {
+    "/account/password": ("password", "Passwords are never kept: type them again to finish."),
+    "/account/delete": ("delete", "Press “Delete my account” again to finish."),
+    "/account/sessions/revoke": ("sessions", "Press “Sign out” on the highlighted device again to finish."),
+    "/account/sessions/revoke-others": ("sessions", "Press “Sign out other devices” again to finish."),
+    "/account/sessions/revoke-all": ("sessions", "Press “Sign out everywhere” again to finish."),
+}
+
+
+def _error_context(error: AppError, form: dict[str, str], section: str) -> dict[str, Any]:
+    """What re-rendering a form with its error needs: what was typed (never passwords), the message."""
+    if error.status_code in (401, 403):
+        raise error  # sign-in or re-authentication first: the error handler redirects
+    return {
+        "status_code": 429 if error.status_code == 429 else 422,
+        "form": {k: v for k, v in form.items() if "password" not in k.lower()},
+        "errors": {error.field: error.message} if error.field else {},
+        "form_error": None if error.field else error.message,
+        "section": section,
+    }
 
 
 def _error(
     request: Request[Any, Any, Any], template: str, error: AppError, form: dict[str, str], section: str
 ) -> Template:
-    kept = {k: v for k, v in form.items() if "password" not in k.lower()}
-    return page(
-        request,
-        template,
-        status_code=429 if error.status_code == 429 else 422,
-        form=kept,
-        errors={error.field: error.message} if error.field else {},
-        form_error=None if error.field else error.message,
-        section=section,
-    )
+    return page(request, template, **_error_context(error, form, section))
 
 
 @get("/", name="home")
@@ -34,8 +54,12 @@ async def home(request: Request[Any, Any, Any], user: CurrentUser) -> Template:
 
 
 @get("/account")
-async def account_page(request: Request[Any, Any, Any], user: CurrentUser) -> Template:
-    """Profile and email."""
+async def account_page(request: Request[Any, Any, Any], user: CurrentUser, resumed: Resumed) -> Template:
+    """Profile and email (with the new address kept, back from re-authentication)."""
+    if resumed is not None and resumed.action == "/account/email":
+        form = {"name": user.name, "email": resumed.fields.get("email", "")}
+        hint = "We kept the address you typed: press “Change email” again to finish."
+        return page(request, "auth/account.html", form=form, resumed="email", resume_hint=hint)
     return page(request, "auth/account.html", form={"name": user.name})
 
 
@@ -50,35 +74,52 @@ async def account_submit(request: Request[Any, Any, Any], db: DB, auth: Auth, us
     return redirect(request, "/account", notice="profile-updated")
 
 
-@post("/account/email")
+@post("/account/email", guards=[fresh_session(ACCOUNT_PAGE)])
 async def change_email_submit(request: Request[Any, Any, Any], db: DB, auth: Auth, user: CurrentUser) -> Any:
     """Start an email change (needs a fresh session: otherwise the password is asked first)."""
     form = await form_data(request, ["email"])
     try:
         await auth.change_email(db, request_meta(request), user, form["email"])
-    except InvalidInput as error:
-        return _error(
-            request,
-            "auth/account.html",
-            InvalidInput(error.message, field="email"),
-            form | {"name": user.name},
-            "email",
-        )
     except AppError as error:
-        if error.status_code in (401, 403):
-            raise
+        if isinstance(error, InvalidInput):
+            error = InvalidInput(error.message, field="email")
         return _error(request, "auth/account.html", error, form | {"name": user.name}, "email")
     return redirect(request, "/account", notice="email-change-sent")
 
 
 @get("/account/security")
-async def security_page(request: Request[Any, Any, Any], user: CurrentUser) -> Template:
-    """Password and account deletion."""
-    return page(request, "auth/security.html")
+async def security_page(
+    request: Request[Any, Any, Any], db: DB, sessions: Control, user: CurrentUser, resumed: Resumed
+) -> Template:
+    """Password, the session list, and account deletion."""
+    return await _security(request, db, sessions, user, resumed=resumed)
 
 
-@post("/account/password")
-async def change_password_submit(request: Request[Any, Any, Any], db: DB, auth: Auth, user: CurrentUser) -> Any:
+async def _security(
+    request: Request[Any, Any, Any],
+    db: DB,
+    sessions: Control,
+    user: CurrentUser,
+    resumed: Resumed = None,
+    **context: Any,
+) -> Template:
+    if resumed is not None and resumed.action in SECURITY_FORMS:
+        section, hint = SECURITY_FORMS[resumed.action]
+        context |= {"form": resumed.fields, "resumed": section, "resume_hint": hint}
+    settings = request.app.state.settings.auth
+    return page(
+        request,
+        "auth/security.html",
+        sessions=await sessions.rows(db, user),
+        cookie_cache_max_age=settings.cookie_cache_max_age if settings.cookie_cache else None,
+        **context,
+    )
+
+
+@post("/account/password", guards=[fresh_session(SECURITY_PAGE)])
+async def change_password_submit(
+    request: Request[Any, Any, Any], db: DB, auth: Auth, sessions: Control, user: CurrentUser
+) -> Any:
     """Change the password; optionally sign out every other session."""
     form = await form_data(request, ["current_password", "new_password", "revoke_others"])
     try:
@@ -94,18 +135,20 @@ async def change_password_submit(request: Request[Any, Any, Any], db: DB, auth: 
         fields = {"currentPassword": "current_password", "newPassword": "new_password"}
         if isinstance(error, InvalidInput) and error.field in fields:
             error = InvalidInput(error.message, field=fields[error.field])
-        return _error(request, "auth/security.html", error, form, "password")
+        return await _security(request, db, sessions, user, **_error_context(error, form, "password"))
     cookie = auth.sessions.cookie(result.token, result.session.persistent, result.session.expires_at)
     return redirect(request, "/account/security", notice="password-changed", cookies=[cookie])
 
 
-@post("/account/delete")
-async def delete_account_submit(request: Request[Any, Any, Any], db: DB, auth: Auth, user: CurrentUser) -> Any:
+@post("/account/delete", guards=[fresh_session(SECURITY_PAGE)])
+async def delete_account_submit(
+    request: Request[Any, Any, Any], db: DB, auth: Auth, sessions: Control, user: CurrentUser
+) -> Any:
     """Delete the account after a typed confirmation (and a fresh session)."""
     form = await form_data(request, ["confirm"])
     if form["confirm"].strip().lower() != user.email.lower():
         error = InvalidInput("Type your email address to confirm.", field="confirm")
-        return _error(request, "auth/security.html", error, form, "delete")
+        return await _security(request, db, sessions, user, **_error_context(error, form, "delete"))
     await auth.delete_user(db, request_meta(request), user)
     return redirect(request, "/sign-in", notice="account-deleted", cookies=auth.sessions.clear_cookies())
 

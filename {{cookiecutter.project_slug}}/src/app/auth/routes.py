@@ -1,7 +1,13 @@
-"""The JSON API under /api/auth/, with Better Auth's paths and shapes. HTTP only: parse, call, answer."""
+"""The JSON API under /api/auth/, with Better Auth's paths and shapes. HTTP only: parse, call, answer.
+
+Browsers hold the session token in an HttpOnly cookie only. Clients without cookies ask sign-in
+for it (`x-return-token: true`): it comes in the body's `token` and in the `set-auth-token`
+header, as with Better Auth's bearer plugin, and goes back as `Authorization: Bearer <token>`.
+"""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
@@ -10,7 +16,8 @@ from litestar.response import Redirect
 
 from app.auth import schemas
 from app.auth.service import SignInResult
-from app.auth.web import DB, Auth, CurrentUser, MaybePrincipal, request_meta
+from app.auth.web import DB, Auth, Control, CurrentUser, MaybePrincipal, request_meta, wants_token
+from app.core.errors import SessionNotFound
 from app.core.redirects import safe_redirect
 from app.core.security import trusted_origins
 
@@ -18,9 +25,14 @@ OK = {"status": True}
 
 
 def _signed_in(request: Request[Any, Any, Any], result: SignInResult, body: dict[str, Any]) -> Response[Any]:
+    """The answer to a sign-in (or token rotation): the cookie, and the token itself when asked for."""
     auth: Auth = request.app.state.auth
     cookie = auth.sessions.cookie(result.token, result.session.persistent, result.session.expires_at)
-    return Response(body, cookies=[cookie])
+    headers = {}
+    if wants_token(request):
+        body = body | {"token": result.token}
+        headers = {"set-auth-token": result.token, "access-control-expose-headers": "set-auth-token"}
+    return Response(body, cookies=[cookie], headers=headers)
 
 
 @post("/sign-up/email", opt={"rate_limit": "sign_up"}, status_code=200)
@@ -40,7 +52,7 @@ async def sign_in_email(
     auth: Auth,
     principal: MaybePrincipal,
 ) -> Response[Any]:
-    """Sign in with email and password; the session token goes into an HttpOnly cookie only."""
+    """Sign in with email and password; the token goes into an HttpOnly cookie (and the body when asked for)."""
     replaces = principal.session_id if principal else None
     result = await auth.sign_in(db, request_meta(request), data.email, data.password, data.remember_me, replaces)
     url = safe_redirect(data.callback_url, trusted_origins(auth.settings), default="") or None
@@ -115,7 +127,7 @@ async def change_password(
     auth: Auth,
     user: CurrentUser,
 ) -> Response[Any]:
-    """Change the password (current one required); this browser gets a new session token."""
+    """Change the password (fresh session and current one required); this client gets a new session token."""
     result = await auth.change_password(
         db, request_meta(request), user, data.current_password, data.new_password, data.revoke_other_sessions
     )
@@ -149,6 +161,44 @@ async def delete_user(
     return Response({"success": True, "message": "User deleted"}, cookies=auth.sessions.clear_cookies())
 
 
+@get("/list-sessions")
+async def list_sessions(db: DB, sessions: Control, user: CurrentUser) -> list[dict[str, Any]]:
+    """The signed-in user's active sessions; each `token` is the session's public id, never its secret."""
+    return [schemas.session_json(row) for row in await sessions.active(db, user)]
+
+
+@post("/revoke-session", status_code=200)
+async def revoke_session(
+    request: Request[Any, Any, Any], data: JSONBody[schemas.RevokeSession], db: DB, sessions: Control, user: CurrentUser
+) -> Response[Any]:
+    """Sign out one of the user's sessions by its id (the `token` of list-sessions)."""
+    try:
+        session_id = uuid.UUID(data.token)
+    except ValueError as error:
+        raise SessionNotFound() from error
+    await sessions.revoke(db, request_meta(request), user, session_id)
+    cookies = sessions.sessions.clear_cookies() if session_id == user.session_id else []
+    return Response(OK, cookies=cookies)
+
+
+@post("/revoke-other-sessions", status_code=200)
+async def revoke_other_sessions(
+    request: Request[Any, Any, Any], db: DB, sessions: Control, user: CurrentUser
+) -> dict[str, Any]:
+    """Sign out every session of the user but this one."""
+    await sessions.revoke_others(db, request_meta(request), user)
+    return OK
+
+
+@post("/revoke-sessions", status_code=200)
+async def revoke_sessions(
+    request: Request[Any, Any, Any], db: DB, sessions: Control, user: CurrentUser
+) -> Response[Any]:
+    """Sign out everywhere, this session included."""
+    await sessions.revoke_all(db, request_meta(request), user)
+    return Response(OK, cookies=sessions.sessions.clear_cookies())
+
+
 router = Router(
     path="/api/auth",
     route_handlers=[
@@ -164,6 +214,10 @@ router = Router(
         change_email,
         update_user,
         delete_user,
+        list_sessions,
+        revoke_session,
+        revoke_other_sessions,
+        revoke_sessions,
     ],
     tags=["auth"],
 )

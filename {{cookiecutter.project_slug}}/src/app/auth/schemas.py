@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from app.auth.models import User
+from app.auth.models import Session, User
 from app.auth.sessions import Principal
 
 Text = Annotated[str, msgspec.Meta(max_length=4096)]
@@ -74,6 +74,10 @@ class DeleteUser(msgspec.Struct):
     callback_url: Text | None = msgspec.field(default=None, name="callbackURL")
 
 
+class RevokeSession(msgspec.Struct):
+    token: Text  # the session's public id, as list-sessions gives it
+
+
 def user_json(user: User | Principal) -> dict[str, Any]:
     """A user as Better Auth's client expects it."""
     if isinstance(user, Principal):
@@ -97,15 +101,16 @@ def user_json(user: User | Principal) -> dict[str, Any]:
     }
 
 
-def session_json(principal: Principal) -> dict[str, Any]:
+def session_json(session: Principal | Session) -> dict[str, Any]:
     """A session; `token` is the public handle (the id), never the secret cookie value."""
+    session_id = session.session_id if isinstance(session, Principal) else session.id
     return {
-        "id": str(principal.session_id),
-        "token": str(principal.session_id),
-        "userId": str(principal.user_id),
-        "expiresAt": iso(principal.expires_at),
-        "createdAt": iso(principal.created_at),
-        "updatedAt": iso(principal.updated_at),
-        "ipAddress": principal.ip_address,
-        "userAgent": principal.user_agent,
+        "id": str(session_id),
+        "token": str(session_id),
+        "userId": str(session.user_id),
+        "expiresAt": iso(session.expires_at),
+        "createdAt": iso(session.created_at),
+        "updatedAt": iso(session.updated_at),
+        "ipAddress": session.ip_address,
+        "userAgent": session.user_agent,
     }

@@ -183,6 +183,13 @@ class AuthService:
         if not principal.is_fresh(self.settings.auth.fresh_age):
             raise SessionNotFresh()
 
+    async def emit_revoked(
+        self, db: AsyncSession, meta: RequestMeta, actor: uuid.UUID, session_ids: list[uuid.UUID], reason: str
+    ) -> None:
+        """One `session.revoked` event per session that went, saying why."""
+        for session_id in session_ids:
+            await self.emit(db, EventName.SESSION_REVOKED, meta, actor, "session", session_id, reason=reason)
+
     # --- flows ---------------------------------------------------------------------------
 
     async def sign_up(
@@ -285,10 +292,8 @@ class AuthService:
 
     async def sign_out(self, db: AsyncSession, meta: RequestMeta, principal: Principal) -> None:
         """Delete the session row."""
-        await self.sessions.revoke(db, principal.session_id)
-        await self.emit(
-            db, EventName.SESSION_REVOKED, meta, principal.user_id, "session", principal.session_id, reason="sign-out"
-        )
+        if await self.sessions.revoke(db, principal.session_id):
+            await self.emit_revoked(db, meta, principal.user_id, [principal.session_id], "sign-out")
         await db.commit()
 
     async def send_verification(
@@ -364,7 +369,8 @@ class AuthService:
         db.add(user)
         revoked = await self.sessions.revoke_all(db, user.id)
         await self.failed_sign_ins.reset(user.email)  # the owner proved themselves: lift a lockout
-        await self.emit(db, EventName.PASSWORD_RESET, meta, user.id, "user", user.id, sessions_revoked=revoked)
+        await self.emit_revoked(db, meta, user.id, revoked, "password-reset")
+        await self.emit(db, EventName.PASSWORD_RESET, meta, user.id, "user", user.id, sessions_revoked=len(revoked))
         await db.commit()
 
     async def _set_password(self, db: AsyncSession, user: User, password_hash: str) -> None:
@@ -379,7 +385,8 @@ class AuthService:
     async def change_password(
         self, db: AsyncSession, meta: RequestMeta, principal: Principal, current: str, new: str, revoke_others: bool
     ) -> SignInResult:
-        """Needs the current password; rotates this session's token, optionally signs out the others."""
+        """Needs a fresh session and the current password; rotates this token, may sign out the others."""
+        self.require_fresh(principal)
         self.check_password_length(current, "currentPassword")
         self.check_password_length(new, "newPassword")
         user = await db.get(User, principal.user_id)
@@ -389,7 +396,8 @@ class AuthService:
         self.check_new_password(new, user.email, "newPassword")
         await self._set_password(db, user, await self.passwords.hash(new))
         if revoke_others:
-            await self.sessions.revoke_all(db, user.id, keep=principal.session_id)
+            others = await self.sessions.revoke_all(db, user.id, keep=principal.session_id)
+            await self.emit_revoked(db, meta, user.id, others, "password-changed")
         await self.emit(
             db, EventName.PASSWORD_CHANGED, meta, user.id, "user", user.id, other_sessions_revoked=revoke_others
         )

@@ -19,6 +19,7 @@ from typing import Any
 from litestar.datastructures import Cookie
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select as select_models
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.models import Session, User
@@ -139,18 +140,31 @@ class SessionManager:
             await conn.commit()
         return Principal(**{**asdict(principal), "updated_at": now, "expires_at": expires}), True
 
-    async def revoke(self, db: AsyncSession, session_id: uuid.UUID) -> bool:
-        """Delete one session (sign-out); True if it existed."""
-        result = await db.exec(delete(Session).where(S.id == session_id))
+    async def revoke(self, db: AsyncSession, session_id: uuid.UUID, user_id: uuid.UUID | None = None) -> bool:
+        """Delete one session (of `user_id` only, when given); True if it existed."""
+        query = delete(Session).where(S.id == session_id)
+        if user_id is not None:
+            query = query.where(S.user_id == user_id)
+        result = await db.exec(query)
         return bool(result.rowcount)
 
-    async def revoke_all(self, db: AsyncSession, user_id: uuid.UUID, keep: uuid.UUID | None = None) -> int:
-        """Delete every session of a user except `keep`; return how many went."""
+    async def revoke_all(self, db: AsyncSession, user_id: uuid.UUID, keep: uuid.UUID | None = None) -> list[uuid.UUID]:
+        """Delete every session of a user except `keep`; return the ids that went."""
         query = delete(Session).where(S.user_id == user_id)
         if keep is not None:
             query = query.where(S.id != keep)
-        result = await db.exec(query)
-        return int(result.rowcount or 0)
+        result = await db.exec(query.returning(S.id))
+        return [row[0] for row in result.all()]
+
+    async def active(self, db: AsyncSession, user_id: uuid.UUID) -> list[Session]:
+        """The unexpired sessions of a user, most recently active first."""
+        now = utcnow()
+        query = (
+            select_models(Session)
+            .where(S.user_id == user_id, S.expires_at > now, S.absolute_expires_at > now)
+            .order_by(S.updated_at.desc(), S.created_at.desc())
+        )
+        return list((await db.exec(query)).all())
 
     async def mark_fresh(self, db: AsyncSession, session_id: uuid.UUID) -> None:
         """Record a re-authentication: sensitive actions are allowed again for a while."""
@@ -180,15 +194,20 @@ class SessionManager:
 
     def clear_cookies(self) -> list[Cookie]:
         """Expire the session cookie (and its cache) in the browser."""
-        return [
-            Cookie(key=name, value="", max_age=0, path="/", httponly=True, secure=self.secure, samesite="lax")
-            for name in (self.cookie_name, self.cache_cookie_name)
-        ]
+        return [self._expired(self.cookie_name), self.clear_cache_cookie()]
 
-    def cache_cookie(self, principal: Principal) -> Cookie:
-        """A signed snapshot of the principal, valid for AUTH_COOKIE_CACHE_MAX_AGE seconds."""
+    def clear_cache_cookie(self) -> Cookie:
+        """Expire the cache cookie only: the next request reads the session row again (after re-auth)."""
+        return self._expired(self.cache_cookie_name)
+
+    def _expired(self, name: str) -> Cookie:
+        return Cookie(key=name, value="", max_age=0, path="/", httponly=True, secure=self.secure, samesite="lax")
+
+    def cache_cookie(self, principal: Principal, token: str) -> Cookie:
+        """A signed snapshot of the principal for this token, valid for AUTH_COOKIE_CACHE_MAX_AGE seconds."""
         data = {k: (str(v) if isinstance(v, (uuid.UUID, datetime)) else v) for k, v in asdict(principal).items()}
         data["_exp"] = int(time.time()) + self.auth.cookie_cache_max_age
+        data["_tok"] = _cache_binding(token)
         value = self._cache_signer.sign(json.dumps(data, separators=(",", ":")).encode().hex())
         return Cookie(
             key=self.cache_cookie_name,
@@ -200,14 +219,18 @@ class SessionManager:
             samesite="lax",
         )
 
-    def read_cache_cookie(self, value: str) -> Principal | None:
-        """The principal from a valid, unexpired cache cookie, else None."""
+    def read_cache_cookie(self, value: str, token: str) -> Principal | None:
+        """The principal from a valid, unexpired cache cookie made for this token, else None.
+
+        The binding to the token makes a cache left over from a previous session (a sign-in as
+        someone else, a token rotated by a password change) count for nothing.
+        """
         payload = self._cache_signer.unsign(value)
         if payload is None:
             return None
         try:
             data: dict[str, Any] = json.loads(bytes.fromhex(payload))
-            if int(data.pop("_exp")) < time.time():
+            if int(data.pop("_exp")) < time.time() or data.pop("_tok") != _cache_binding(token):
                 return None
             for key in ("session_id", "user_id"):
                 data[key] = uuid.UUID(data[key])
@@ -224,3 +247,8 @@ class SessionManager:
             return Principal(**data)
         except (ValueError, KeyError, TypeError):
             return None
+
+
+def _cache_binding(token: str) -> str:
+    """Ties a cache cookie to its session token without putting the token (or its stored hash) in it."""
+    return hash_token("cache:" + token)[:32]

@@ -190,7 +190,8 @@ async def sign_out_submit(
 @get("/reauthenticate")
 async def reauthenticate_page(request: Request[Any, Any, Any], auth: Auth, user: CurrentUser) -> Template:
     """Confirm the password before a sensitive action."""
-    return page(request, "auth/reauthenticate.html", next=_next(request, auth))
+    target = _next(request, auth)
+    return page(request, "auth/reauthenticate.html", next=target, cancel=target.split("?")[0])
 
 
 @post("/reauthenticate", opt={"rate_limit": "sign_in"})
@@ -201,8 +202,9 @@ async def reauthenticate_submit(request: Request[Any, Any, Any], db: DB, auth: A
     try:
         await auth.reauthenticate(db, request_meta(request), user, form["password"])
     except AppError as error:
-        return _form_error(request, "auth/reauthenticate.html", error, form, next=target)
-    return redirect(request, target, notice="reauthenticated")
+        return _form_error(request, "auth/reauthenticate.html", error, form, next=target, cancel=target.split("?")[0])
+    # A cached snapshot of the session still says "not fresh": drop it.
+    return redirect(request, target, notice="reauthenticated", cookies=[auth.sessions.clear_cache_cookie()])
 
 
 ENTRANCE_VIEWS = [

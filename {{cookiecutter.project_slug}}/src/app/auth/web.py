@@ -14,16 +14,21 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.credentials import CALLER_STATE_KEY, Authenticator
+from app.auth.guards import RESUME_PARAM
 from app.auth.service import AuthService
+from app.auth.session_control import SessionControl
 from app.auth.sessions import Principal, SessionManager
 from app.core.errors import Unauthorized
 from app.core.events import RequestMeta
+from app.core.resume import FormStash, StashedForm
 
 # Handler parameters injected by name (keys registered in app.asgi.create_app).
 DB = NamedDependency[AsyncSession]
 Auth = NamedDependency[AuthService]
 MaybePrincipal = NamedDependency[Principal | None]
 CurrentUser = NamedDependency[Principal]
+Control = NamedDependency[SessionControl]
+Resumed = NamedDependency[StashedForm | None]
 
 
 def request_meta(request: Request[Any, Any, Any]) -> RequestMeta:
@@ -50,6 +55,33 @@ def provide_required_principal(request: Request[Any, Any, Any]) -> Principal:
     if principal is None:
         raise Unauthorized()
     return principal
+
+
+def provide_session_control(request: Request[Any, Any, Any]) -> SessionControl:
+    """Dependency: the session list and its revocations."""
+    control: SessionControl = request.app.state.session_control
+    return control
+
+
+async def provide_resumed(request: Request[Any, Any, Any]) -> StashedForm | None:
+    """Dependency: the form kept while the user re-authenticated (`?resume=<handle>`), once."""
+    principal: Principal | None = request.scope.get("user")
+    handle = request.query_params.get(RESUME_PARAM)
+    if principal is None or not handle:
+        return None
+    stash: FormStash = request.app.state.form_stash
+    return await stash.take(str(principal.session_id), handle)
+
+
+def wants_token(request: Request[Any, Any, Any]) -> bool:
+    """Whether a sign-in answer carries the session token: asked for, or the client already uses one.
+
+    A browser keeps its token in the HttpOnly cookie. A client without cookies asks with the
+    `x-return-token: true` header and then sends `Authorization: Bearer <token>`; a bearer
+    client whose token is rotated (password change) gets the new one without asking.
+    """
+    asked = request.headers.get("x-return-token", "").lower() in ("1", "true")
+    return asked or request.scope.get("auth") == "bearer"
 
 
 def _is_static(scope: Scope) -> bool:
@@ -117,7 +149,7 @@ class SessionMiddleware(ASGIMiddleware):
         cookies: list[Cookie] = []
         if token:
             if cache and self.sessions.auth.cookie_cache:
-                principal = self.sessions.read_cache_cookie(cache)
+                principal = self.sessions.read_cache_cookie(cache, token)
             if principal is None:
                 principal, renewed = await self.sessions.resolve(token)
                 if principal is None and not is_bearer:
@@ -126,7 +158,7 @@ class SessionMiddleware(ASGIMiddleware):
                     if renewed and principal.persistent:
                         cookies.append(self.sessions.cookie(token, True, principal.expires_at))
                     if self.sessions.auth.cookie_cache:
-                        cookies.append(self.sessions.cache_cookie(principal))
+                        cookies.append(self.sessions.cache_cookie(principal, token))
         scope["user"] = principal
         scope["auth"] = "bearer" if is_bearer else ("cookie" if principal else None)
         if not cookies:

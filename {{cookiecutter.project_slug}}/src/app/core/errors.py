@@ -80,9 +80,27 @@ class SignInRequired(Unauthorized):
 
 
 class SessionNotFresh(AppError):
+    """A sensitive action on a session that was not signed in (or re-authenticated) recently.
+
+    On an HTML page the user is sent to re-authenticate, then back to `resume_to` (a local path
+    that may carry the handle of their kept form), else to the page they were on.
+    """
+
     code = "SESSION_NOT_FRESH"
     status_code = 403
     default_message = "Confirm your password to continue."
+
+    def __init__(self, message: str | None = None, *, resume_to: str | None = None) -> None:
+        super().__init__(message)
+        self.resume_to = resume_to
+
+
+class SessionNotFound(AppError):
+    """Also the answer for another user's session: whether it exists is not revealed."""
+
+    code = "SESSION_NOT_FOUND"
+    status_code = 404
+    default_message = "That session was not found: it may have ended already."
 
 
 class InvalidOrigin(AppError):
@@ -144,7 +162,9 @@ def app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Respons
     if isinstance(exc, (Unauthorized, SessionNotFresh)) and not wants_json(request):
         page = "/sign-in" if isinstance(exc, Unauthorized) else "/reauthenticate"
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        if request.method != "GET":
+        if isinstance(exc, SessionNotFresh) and exc.resume_to:
+            target = exc.resume_to
+        elif request.method != "GET":
             target = request.headers.get("hx-current-url") or request.url.path
             target = "/" + target.split("/", 3)[-1] if target.startswith("http") else target
         location = f"{page}?{urlencode({'next': target})}"

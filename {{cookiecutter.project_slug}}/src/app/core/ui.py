@@ -7,6 +7,7 @@ body in place, so a form keeps working without JavaScript and shows inline error
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,10 @@ NOTICES: dict[str, str] = {
     "email-verified": "Your email address is verified.",
     "account-deleted": "Your account has been deleted.",
     "reauthenticated": "Thanks, you can continue.",
+    "session-revoked": "That device is signed out.",
+    "session-gone": "That session had already ended.",
+    "other-sessions-revoked": "Your other devices are signed out.",
+    "signed-out-everywhere": "You are signed out on every device.",
     "verification-sent": "If that address is waiting for verification, a new link is on its way.",
 }
 
@@ -41,7 +46,20 @@ def template_config(directories: Sequence[Path]) -> TemplateConfig[JinjaTemplate
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["when"] = when
+    environment.filters["machine_time"] = machine_time
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
+
+
+def when(moment: datetime) -> str:
+    """A moment for people, in UTC: "3 May 2026, 14:05 UTC" (app.js shows it in the reader's time zone)."""
+    moment = moment.astimezone(UTC)
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
+
+
+def machine_time(moment: datetime) -> str:
+    """A moment for the `datetime` attribute of <time>: ISO 8601 in UTC."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def is_htmx(request: Request[Any, Any, Any]) -> bool:

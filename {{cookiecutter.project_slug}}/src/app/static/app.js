@@ -5,6 +5,8 @@
  *   it: the first invalid field, else the form's error message, else the page heading.
  * - Boosted requests that fail (403, 404, 500 ...) still show the error page that came back.
  * - Password fields get a Show/Hide button.
+ * - A row removed in place (a signed-out session, [data-removable]) hands the focus to a neighbour.
+ * - <time data-local> shows its moment in the reader's own time zone (the server writes UTC).
  *
  * Loaded with `defer` from layouts/base.html; no inline script anywhere (strict CSP).
  */
@@ -37,6 +39,31 @@
       detail.isError = false;
     }
   });
+
+  // The focused button goes with its row: hand the focus to the next row's button, else the list.
+  // (htmx's later events fire on the removed row, out of the document, so this is scheduled here.)
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var row = event.detail.target;
+    if (!row || !row.matches || !row.matches("[data-removable]") || !event.detail.shouldSwap) return;
+    var neighbour = row.nextElementSibling || row.previousElementSibling;
+    var next = (neighbour && neighbour.querySelector("button")) || row.parentElement;
+    var card = row.closest(".card");
+    var hint = card && card.querySelector(".resume-alert"); // "press Sign out again": done now
+    setTimeout(function () {
+      if (document.contains(row)) return;
+      if (hint) hint.remove();
+      if (next && document.contains(next)) next.focus();
+    }, 0);
+  });
+
+  function localTimes(root) {
+    var times = root.querySelectorAll("time[data-local]");
+    Array.prototype.forEach.call(times, function (time) {
+      var moment = new Date(time.getAttribute("datetime"));
+      if (isNaN(moment.getTime())) return;
+      time.textContent = moment.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    });
+  }
 
   function setVisible(input, button, visible) {
     input.type = visible ? "text" : "password";
@@ -71,8 +98,12 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     addPasswordToggles(document);
+    localTimes(document);
   });
   document.addEventListener("htmx:load", function (event) {
-    if (event.target && event.target.querySelectorAll) addPasswordToggles(event.target);
+    if (event.target && event.target.querySelectorAll) {
+      addPasswordToggles(event.target);
+      localTimes(event.target);
+    }
   });
 })();
