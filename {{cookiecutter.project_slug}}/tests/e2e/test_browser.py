@@ -109,6 +109,9 @@ async def test_forgot_password_reset_link_and_sign_in_with_the_new_password(
     await sign_up_by_api(page, live_server, email, verify=False)
     await page.goto("/sign-in")
     await page.get_by_role("link", name="Forgot password?").click()
+    # The sign-in page has an Email field too: wait for the boosted swap before typing.
+    await expect(page).to_have_url(re.compile(r"/forgot-password$"))
+    await expect(page.get_by_role("button", name="Send reset link")).to_be_visible()
     await page.get_by_label("Email", exact=True).fill(email)
     await page.get_by_role("button", name="Send reset link").click()
     await expect(page.get_by_role("alert")).to_contain_text("we sent a link to reset its password")
