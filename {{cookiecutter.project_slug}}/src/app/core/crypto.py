@@ -1,8 +1,9 @@
-"""Random tokens, their stored hashes, and HMAC signatures keyed by the app secret.
+"""Random tokens, their stored hashes, HMAC signatures and encryption keyed by the app secret.
 
 Tokens carry 256 bits from `secrets`; only their SHA-256 is stored, so a database leak gives
-no usable session or link. Signatures use keys derived per purpose from SECRET_KEY and verify
-with SECRET_KEY_FALLBACKS too, so the secret can be rotated without signing everyone out.
+no usable session or link. Signatures and encryption use keys derived per purpose from
+SECRET_KEY and still work with SECRET_KEY_FALLBACKS, so the secret can be rotated without
+signing everyone out or losing what was encrypted.
 """
 
 from __future__ import annotations
@@ -11,6 +12,11 @@ import base64
 import hashlib
 import hmac
 import secrets
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 
 def new_token() -> str:
@@ -49,3 +55,53 @@ class Signer:
             if hmac.compare_digest(expected, signature):
                 return value
         return None
+
+
+class DecryptionError(Exception):
+    """Sealed data that neither SECRET_KEY nor a fallback can open (or that was tampered with)."""
+
+
+class SecretBox:
+    """Encrypts secrets the app must read back (signing keys, TOTP seeds, OAuth tokens) with AES-256-GCM.
+
+    Keys are derived per purpose from SECRET_KEY with HKDF-SHA256; SECRET_KEY_FALLBACKS still
+    decrypt, so the secret can be rotated. A sealed value names the key that sealed it, and its
+    `context` (e.g. the owning row's id) is authenticated: copied to another row, it fails to open.
+    """
+
+    VERSION = "v1"
+
+    def __init__(self, secret: str, purpose: str, fallbacks: list[str] | None = None) -> None:
+        self._keys: dict[str, AESGCM] = {}
+        self._current = ""
+        for value in [secret, *(fallbacks or [])]:
+            key_id = base64.urlsafe_b64encode(_hkdf(value, f"app:seal-id:{purpose}", 6)).decode()
+            self._keys.setdefault(key_id, AESGCM(_hkdf(value, f"app:seal:{purpose}", 32)))
+            self._current = self._current or key_id
+
+    def seal(self, plaintext: bytes, context: str = "") -> str:
+        """`v1.<key id>.<nonce and ciphertext>`, URL-safe base64, with a fresh random nonce."""
+        nonce = secrets.token_bytes(12)
+        sealed = self._keys[self._current].encrypt(nonce, plaintext, context.encode())
+        return f"{self.VERSION}.{self._current}.{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+
+    def unseal(self, sealed: str, context: str = "") -> bytes:
+        """The plaintext; `DecryptionError` if no known key opens it or it was altered."""
+        version, _, rest = sealed.partition(".")
+        key_id, _, payload = rest.partition(".")
+        key = self._keys.get(key_id)
+        if version != self.VERSION or key is None:
+            raise DecryptionError("sealed with an unknown key")
+        try:
+            data = base64.urlsafe_b64decode(payload)
+            return key.decrypt(data[:12], data[12:], context.encode())
+        except (InvalidTag, ValueError):
+            raise DecryptionError("sealed data does not authenticate") from None
+
+    def is_current(self, sealed: str) -> bool:
+        """True if sealed with SECRET_KEY itself (not a fallback): nothing to re-seal after a rotation."""
+        return sealed.split(".", 2)[1:2] == [self._current]
+
+
+def _hkdf(secret: str, info: str, length: int) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=info.encode()).derive(secret.encode())

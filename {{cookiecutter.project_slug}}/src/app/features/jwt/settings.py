@@ -1,0 +1,47 @@
+"""JWT_*: who the tokens are for, how long they live, and how often the signing key changes."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Self
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Algorithm = Literal["EdDSA", "ES256", "RS256"]
+
+
+class JwtSettings(BaseSettings):
+    """Settings of the JWT feature (durations in seconds)."""
+
+    model_config = SettingsConfigDict(env_prefix="JWT_", env_file=".env", extra="ignore", frozen=True)
+
+    # Empty: APP_BASE_URL, as Better Auth does.
+    issuer: str = ""
+    audience: str = ""
+    ttl: int = Field(default=900, ge=60, le=3600)
+    algorithm: Algorithm = "EdDSA"
+    rotation_interval: int = Field(default=30 * 86400, ge=3600)
+    grace_period: int = Field(default=86400, ge=60)
+
+    @model_validator(mode="after")
+    def _grace_covers_token_lifetime(self) -> Self:
+        if self.grace_period < self.ttl:
+            raise ValueError(
+                "JWT_GRACE_PERIOD must be at least JWT_TTL: a retired key has to verify the tokens it signed"
+            )
+        return self
+
+
+def check_settings(_settings: Any) -> list[str]:
+    """Problems in JWT_* for the start-up report."""
+    try:
+        JwtSettings()
+    except ValidationError as error:
+        return [_describe(item["loc"], item["msg"]) for item in error.errors()]
+    return []
+
+
+def _describe(loc: tuple[int | str, ...], message: str) -> str:
+    if not loc:  # a rule across fields names them itself
+        return message.removeprefix("Value error, ")
+    return f"JWT_{'.'.join(map(str, loc)).upper()}: {message}"
