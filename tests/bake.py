@@ -73,7 +73,7 @@ class Combo:
 
 
 def combos() -> list[Combo]:
-    """Defaults, all features off, each feature alone, PostgreSQL, and a name that needs slugging.
+    """Defaults, all features off, each feature alone, all together on PostgreSQL, a name that needs slugging.
 
     Derived from features.toml, so a new feature is baked alone without touching the tests.
     Combinations that amount to the same answers are baked once.
@@ -85,7 +85,8 @@ def combos() -> list[Combo]:
             Combo(f"only-{name}", {toggle: toggle == feature["toggle"] for toggle in TOGGLES})
             for name, feature in MANIFEST.items()
         ),
-        Combo("postgresql", {"database": "postgresql"}),
+        # Every feature together, on the real services (PostgreSQL, and Redis in the project's tests).
+        Combo("postgresql-all-on", {"database": "postgresql", **dict.fromkeys(TOGGLES, True)}),
         Combo("unicode-name", {"project_name": 'Zoë\'s Café "Beta"'}),
     ]
     unique: list[Combo] = []
