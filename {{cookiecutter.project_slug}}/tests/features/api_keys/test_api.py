@@ -135,7 +135,12 @@ async def test_scopes_limit_what_a_key_may_call(client: Client, app: Litestar) -
     bare = (await create_key(client, "no scopes", scopes=[]))["key"]
     async with bot(app) as script:
         response = await script.get("/api/me", headers={"x-api-key": bare})
+        again = await script.get("/api/me", headers={"x-api-key": bare})
     assert response.status_code == 403 and response.json()["code"] == "INSUFFICIENT_SCOPE"
+    assert again.status_code == 403
+    # Audited, once a minute per key and reason, however many requests are refused.
+    denied = await audit_rows(app, "api_key.use_denied")
+    assert [row.data for row in denied] == [{"reason": "scope:read"}]
     unknown = await client.post("/api/auth/api-key/create", json={"name": "x", "scopes": ["admin"]})
     assert unknown.status_code == 400 and unknown.json()["code"] == "VALIDATION_ERROR"
     assert (await client.get("/api/me")).json()["via"] == "session"  # a session holds every scope

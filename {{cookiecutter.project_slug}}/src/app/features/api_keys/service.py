@@ -178,10 +178,10 @@ class ApiKeys:
                 raise InvalidApiKey()
             now = utcnow()
             if row["revoked_at"] is not None or (row["expires_at"] is not None and row["expires_at"] <= now):
-                await self._deny(row["id"], row["user_id"], "revoked" if row["revoked_at"] else "expired", meta)
+                await self.deny(row["id"], row["user_id"], "revoked" if row["revoked_at"] else "expired", meta)
                 raise InvalidApiKey()
             if not await self.requests.hit(str(row["id"])):
-                await self._deny(row["id"], row["user_id"], "rate_limited", meta)
+                await self.deny(row["id"], row["user_id"], "rate_limited", meta)
                 raise TooManyAttempts(
                     self.requests.retry_after(), "This API key made too many requests. Wait a minute."
                 )
@@ -191,7 +191,8 @@ class ApiKeys:
         scopes = frozenset(row["scopes"]) & SCOPES.keys()
         return Caller(row["user_id"], row["email"], row["name"], VIA, row["id"], scopes)
 
-    async def _deny(self, key_id: uuid.UUID, user_id: uuid.UUID, reason: str, meta: Callable[[], RequestMeta]) -> None:
+    async def deny(self, key_id: uuid.UUID, user_id: uuid.UUID, reason: str, meta: Callable[[], RequestMeta]) -> None:
+        """Audit a refused use of a key: at most one entry per key, reason and minute."""
         if not await self.denials.hit(f"{key_id}:{reason}"):
             return
         async with self.sessions() as session:
