@@ -65,6 +65,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES))
     parser.add_argument("--no-postgresql", action="store_true", help="skip every PostgreSQL measurement")
     parser.add_argument(
+        "--no-better-auth",
+        action="store_true",
+        help="skip Better Auth (no npm install); the CI smoke run does when it is not installed yet",
+    )
+    parser.add_argument(
         "--project",
         type=Path,
         default=None,
@@ -97,11 +102,20 @@ def bake_project() -> Path:
     return bake_cookiecutter(template, WORK / "bake", answers, config)
 
 
+def _lock_digest() -> str:
+    return hashlib.sha256((BETTER_AUTH / "package-lock.json").read_bytes()).hexdigest()
+
+
+def better_auth_installed() -> bool:
+    """True when tests/bench/better_auth/node_modules matches its package-lock.json."""
+    return STAMP.exists() and STAMP.read_text("utf-8") == _lock_digest()
+
+
 def ensure_better_auth(npm: str) -> None:
     """`npm ci` in tests/bench/better_auth unless node_modules already matches package-lock.json."""
-    lock = hashlib.sha256((BETTER_AUTH / "package-lock.json").read_bytes()).hexdigest()
-    if STAMP.exists() and STAMP.read_text("utf-8") == lock:
+    if better_auth_installed():
         return
+    lock = _lock_digest()
     status("installing Better Auth from npm (tests/bench/better_auth, once)")
     subprocess.run(
         [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=BETTER_AUTH, check=True, timeout=900
@@ -138,6 +152,21 @@ class Project:
         return prepared
 
 
+def seed_better_auth(node: str, env: dict[str, str], users: int, sessions: int) -> dict[str, Any]:
+    """Better Auth's SQLite database with the same volume of users and sessions; its session cookie."""
+    seeded = subprocess.run(
+        [node, "server.mjs", "seed", str(WORK / "better-auth.db"), str(users), str(sessions)],
+        cwd=BETTER_AUTH,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    ba: dict[str, Any] = json.loads(seeded.stdout.strip().splitlines()[-1])
+    return ba
+
+
 def postgres(admin_url: str, statement: str) -> None:
     """One statement as the admin user, through psql-free asyncpg in the project venv."""
     code = (
@@ -167,7 +196,8 @@ def main(argv: list[str] | None = None) -> None:
     status("project dependencies (+ granian) in the shared venv .cache/bake-venv")
     venv = ensure_venv([*project_requirements(baked), "granian>=2.5,<3"])
     project = Project(baked, venv)
-    ensure_better_auth(tools["npm"])
+    if not args.no_better_auth:
+        ensure_better_auth(tools["npm"])
     sys.path.insert(0, str(baked))
     from tests.bench.compare_lineup import Lineup  # needs the project's bench package on the path
 
@@ -183,25 +213,12 @@ def main(argv: list[str] | None = None) -> None:
         status(f"data: {args.users:,} users, {args.sessions:,} sessions in each database")
         sqlite = project.prepare(f"sqlite+aiosqlite:///{WORK / 'app.db'}", args.users, args.sessions)
         pg = project.prepare(pg_url, args.users, args.sessions) if pg_url else None
-        ba_secret = secrets.token_urlsafe(32)
-        ba_env = {**os.environ, "BETTER_AUTH_SECRET": ba_secret, "NODE_ENV": "production"}
-        ba_seed = subprocess.run(
-            [
-                tools["node"],
-                "server.mjs",
-                "seed",
-                str(WORK / "better-auth.db"),
-                str(args.users),
-                str(args.sessions),
-            ],
-            cwd=BETTER_AUTH,
-            env=ba_env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=300,
+        ba_env = {**os.environ, "BETTER_AUTH_SECRET": secrets.token_urlsafe(32), "NODE_ENV": "production"}
+        ba = (
+            None
+            if args.no_better_auth
+            else seed_better_auth(tools["node"], ba_env, args.users, args.sessions)
         )
-        ba = json.loads(ba_seed.stdout.strip().splitlines()[-1])
         lineup = Lineup(project, WORK, tools["node"], BETTER_AUTH, ba_env, sqlite, pg, ba)
         measurements = lineup.run(args.rounds, args.duration, args.connections)
         print_runs(measurements, args.rounds, args.duration, args.connections)

@@ -91,7 +91,7 @@ class Lineup:
         ba_env: Mapping[str, str],
         sqlite: Mapping[str, Any],
         pg: Mapping[str, Any] | None,
-        ba: Mapping[str, Any],
+        ba: Mapping[str, Any] | None,
     ) -> None:
         self.project = project
         self.logs = work / "logs"
@@ -103,7 +103,16 @@ class Lineup:
         environment = sqlite["environment"]
         for kind in KINDS:
             self._python(kind, "bare", "bench.bare:app", {}, _runs(self.cases, "bare"))
-            self._python(kind, "app", "app.asgi:create_app", environment, _runs(self.cases, "app"))
+            app = self._python(kind, "app", "app.asgi:create_app", environment, _runs(self.cases, "app"))
+            if sqlite.get("downstream"):  # the JWT case: the project's downstream service, JWKS from `app`
+                claims = sqlite["downstream"]
+                verifier_env = {
+                    "BENCH_JWKS_URL": f"{app.url}/api/auth/jwks",
+                    "BENCH_JWT_ISSUER": claims["issuer"],
+                    "BENCH_JWT_AUDIENCE": claims["audience"],
+                }
+                runs = _runs(self.cases, "downstream")
+                self._python(kind, "downstream", "bench.downstream:create_app", verifier_env, runs)
             cached = {**environment, "AUTH_COOKIE_CACHE": "true"}
             self._python(
                 kind, "app, cookie cache", "app.asgi:create_app", cached, _runs(self.cases, "app-cached")
@@ -111,7 +120,12 @@ class Lineup:
             if pg is not None:
                 runs = _runs(pg["cases"], "app", POSTGRES, db_only=True)
                 self._python(kind, "app, PostgreSQL", "app.asgi:create_app", pg["environment"], runs)
-        db = str(work / "better-auth.db")
+        if ba is not None:
+            self._better_auth(node, better_auth, ba_env, str(work / "better-auth.db"), ba)
+
+    def _better_auth(
+        self, node: str, better_auth: Path, ba_env: Mapping[str, str], db: str, ba: Mapping[str, Any]
+    ) -> None:
         for cache in (False, True):
             port = free_port()
             command = [node, "server.mjs", "serve", db, str(port), *(["cache"] if cache else [])]
@@ -128,17 +142,18 @@ class Lineup:
 
     def _python(
         self, kind: str, name: str, target: str, environment: Mapping[str, str], runs: list[Run]
-    ) -> None:
+    ) -> Server:
         port = free_port()
         command = python_server(
             kind, self.project.python, target, port, factory=target.endswith("create_app")
         )
         log = self.logs / f"{kind}-{name.replace(', ', '-').replace(' ', '-')}.log"
-        ready = "/" if target.startswith("bench.bare") else "/health"
+        ready = "/health" if target.startswith("app.") else "/"  # bench.bare and bench.downstream answer on /
         server = Server(
             f"{name} · {kind}", command, port, {**self.project.env, **environment}, self.run_dir, log, ready
         )
         self.groups.append(Group(f"{name} · {kind}", kind, server, runs))
+        return server
 
     def _check(self) -> None:
         """One request per run before any timing: a wrong cookie must fail loudly, not be timed."""

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 
-from bench import apps
+from bench import apps, downstream
 from bench.asgi import Lifespan
 from bench.bare import app as bare_app
 from bench.cases import build_all
@@ -71,12 +71,16 @@ async def run(args: argparse.Namespace) -> None:
                 built = await build_all(ctx)
                 if "cases" in args.parts:
                     in_process = {"bare": bare_app, "app": app, "app-cached": cached}
+                    if ctx.downstream:
+                        in_process["downstream"] = downstream.in_process(**ctx.downstream)
                     await run_cases(in_process, built, args.duration, args.rounds)
                 if "sign-in" in args.parts:
                     await run_sign_in(app, args.duration * 2)
                 if "http" in args.parts:
                     seconds = max(1, round(args.duration * 2))
-                    await asyncio.to_thread(run_http, url, built, seconds, args.rounds, args.connections)
+                    await asyncio.to_thread(
+                        run_http, url, built, seconds, args.rounds, args.connections, ctx.downstream
+                    )
                 if "scale" in args.parts:
                     await run_scale(app, data, args.sessions, args.duration, args.rounds)
         finally:

@@ -6,13 +6,16 @@ with the reason. It may first add what it needs to the database (API keys, say).
 path, such as JWT verification once that feature exists, is one more decorated function here:
 both modes, `make bench-compare` and every table pick it up.
 
-Apps a case can address: "bare" (bench/bare.py), "app" (the generated app, cookie cache off)
-and "app-cached" (the same app with AUTH_COOKIE_CACHE on).
+Apps a case can address: "bare" (bench/bare.py), "app" (the generated app, cookie cache off),
+"app-cached" (the same app with AUTH_COOKIE_CACHE on) and "downstream" (bench/downstream.py, a
+service checking the app's JWTs; available once the JWT case has filled `Context.downstream`).
 """
 
 from __future__ import annotations
 
+import base64
 import importlib
+import json
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,10 +25,12 @@ from sqlalchemy import insert
 
 from app.core.crypto import hash_token
 from app.core.db import utcnow
+from bench.asgi import Probe, call
 from bench.data import Dataset
 
 Headers = list[tuple[bytes, bytes]]
 GET_SESSION = "/api/auth/get-session"
+JWT_TOKENS = 32  # JWTs the JWT case rotates through (one per session, each issued by the app)
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,8 @@ class Context:
     tokens: Sequence[str]
     cache_cookies: Sequence[str]  # the signed cache cookie of each token, same order
     features: frozenset[str]
+    # Filled by the JWT case: the JWKS, issuer and audience the downstream app (bench/downstream.py) needs.
+    downstream: dict[str, Any] = field(default_factory=dict)
 
     def session_cookies(self) -> list[Headers]:
         return [[(b"cookie", f"{self.cookie_name}={t}".encode())] for t in self.tokens]
@@ -130,8 +137,26 @@ async def bearer(ctx: Context) -> Request:
 
 @case("JWT verification", target="report")
 async def jwt(ctx: Context) -> Request | NotAvailable:
-    """A request carrying a JWT checked by the shipped downstream verifier."""
-    return NotAvailable("n/a until issue 7 (JWT feature)")
+    """GET /me on a downstream app checking the app's JWT with the shipped verifier (bench/downstream.py)."""
+    if "jwt" not in ctx.features:
+        return NotAvailable("n/a: JWTs not enabled (use_jwt)")
+    tokens = [
+        json.loads(await _get(ctx.app, "/api/auth/token", cookies))["token"]
+        for cookies in ctx.session_cookies()[:JWT_TOKENS]
+    ]
+    payload = tokens[0].split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    jwks = json.loads(await _get(ctx.app, "/api/auth/jwks", []))
+    ctx.downstream.update(jwks=jwks, issuer=claims["iss"], audience=claims["aud"])
+    return Request("downstream", "/me", [[(b"authorization", f"Bearer {t}".encode())] for t in tokens], b'"sub"')
+
+
+async def _get(app: Any, path: str, headers: Headers) -> bytes:
+    """The body of a GET through the app, which must answer 200."""
+    answer = await call(Probe(app, path), headers, keep_body=True)
+    if answer.status != 200:
+        raise RuntimeError(f"GET {path} answered {answer.status}: {bytes(answer.body[:300])!r}")
+    return bytes(answer.body)
 
 
 @case("API key", target="report", uses_db=True)

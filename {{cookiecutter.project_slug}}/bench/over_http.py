@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Mapping
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 from bench import apps
 from bench.cases import Built, NotAvailable, Request
@@ -21,7 +22,9 @@ from bench.report import spread, status, table, verdict
 PROJECT = Path(__file__).resolve().parent.parent
 
 
-def _servers(kind: str, database_url: str, stack: ExitStack, logs: Path) -> dict[str, Server]:
+def _servers(
+    kind: str, database_url: str, stack: ExitStack, logs: Path, downstream: Mapping[str, Any]
+) -> dict[str, Server]:
     env = {**_clean_environ(), "PYTHONPATH": f"{PROJECT / 'src'}:{PROJECT}"}
     targets = {
         "bare": ("bench.bare:app", False, env),
@@ -35,7 +38,22 @@ def _servers(kind: str, database_url: str, stack: ExitStack, logs: Path) -> dict
         # Run outside the project folder so that its .env does not reach the servers.
         server = Server(f"{kind} {name}", command, port, environ, logs, logs / f"{kind}-{name}.log")
         started[name] = stack.enter_context(server)
+    if downstream:  # the JWT case: a service that fetches the app's JWKS from the app's server
+        port = free_port()
+        command = python_server(kind, sys.executable, "bench.downstream:create_app", port, True)
+        environ = {**env, **downstream_environment(started["app"].url, downstream)}
+        server = Server(f"{kind} downstream", command, port, environ, logs, logs / f"{kind}-downstream.log")
+        started["downstream"] = stack.enter_context(server)
     return started
+
+
+def downstream_environment(app_url: str, downstream: Mapping[str, Any]) -> dict[str, str]:
+    """What bench.downstream:create_app reads: where the JWKS is, and the claims to require."""
+    return {
+        "BENCH_JWKS_URL": f"{app_url}/api/auth/jwks",
+        "BENCH_JWT_ISSUER": str(downstream["issuer"]),
+        "BENCH_JWT_AUDIENCE": str(downstream["audience"]),
+    }
 
 
 def _clean_environ() -> dict[str, str]:
@@ -53,7 +71,9 @@ def check(server: Server, request: Request) -> list[dict[str, str]]:
     return variants
 
 
-def run_http(database_url: str, built: Built, seconds: int, rounds: int, connections: int) -> None:
+def run_http(
+    database_url: str, built: Built, seconds: int, rounds: int, connections: int, downstream: Mapping[str, Any]
+) -> None:
     """Time every available case over HTTP on each installed server and print one table per server."""
     if wrk_path() is None:
         status("wrk is not installed (apt-get install wrk, or brew install wrk): a Python stand-in loads the servers")
@@ -65,7 +85,7 @@ def run_http(database_url: str, built: Built, seconds: int, rounds: int, connect
         loads: dict[str, list[Load]] = {c.name: [] for c, _ in timed}
         ratios: dict[str, list[float]] = {c.name: [] for c, _ in timed}
         with tempfile.TemporaryDirectory(prefix="bench-logs-") as logs, ExitStack() as stack:
-            servers = _servers(kind, database_url, stack, Path(logs))
+            servers = _servers(kind, database_url, stack, Path(logs), downstream)
             headers = {c.name: check(servers[r.target], r) for c, r in timed}
             for round_no in range(rounds):
                 shift = round_no % len(timed)

@@ -48,6 +48,8 @@ async def _prepare(url: str, users: int, sessions: int) -> dict[str, Any]:
         "users": users,
         "sessions": sessions,
         "cases": [_case(case, request) for case, request in built],
+        # The JWT case's downstream service: the claims it requires (it fetches the JWKS itself).
+        "downstream": {k: v for k, v in ctx.downstream.items() if k != "jwks"},
     }
 
 
