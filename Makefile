@@ -37,3 +37,7 @@ lint: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) $(DEMO) .cache build *.egg-info
+
+.PHONY: bench-compare
+bench-compare: $(VENV)/.installed  ## BENCH_ARGS="--smoke", "--rounds 5", "--no-postgresql"
+	$(BIN)/python tests/bench/compare.py $(BENCH_ARGS)

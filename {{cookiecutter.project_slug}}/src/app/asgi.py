@@ -43,7 +43,7 @@ from app.core.errors import EXCEPTION_HANDLERS
 from app.core.events import EventBus
 from app.core.health import health, ready
 from app.core.mail import Mailer
-from app.core.ratelimit import RATE_LIMIT_STORE, client_ip_resolver, rate_limit_configs
+from app.core.ratelimit import RATE_LIMIT_STORE, RateLimitMiddleware, client_ip_resolver, scope_client_ip_resolver
 from app.core.resume import FormStash
 from app.core.security import OriginCheckMiddleware, csrf_config, security_headers, trusted_origins
 from app.core.ui import template_config
@@ -88,7 +88,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     for feature in ENABLED:
         for name, listener in feature.listeners:
             bus.subscribe(name, listener)
-    sessions = SessionManager(settings, db.engine)
+    sessions = SessionManager(settings, db.engine, db.reader)
     auth = AuthService(settings, sessions, Passwords(settings.auth), bus, mailer, store)
     common_passwords()  # load the list now rather than on the first sign-up
 
@@ -122,8 +122,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         middleware=[
             *(
-                config.middleware
-                for config in rate_limit_configs(settings.rate_limit, client_ip_resolver(settings.app))
+                [RateLimitMiddleware(settings.rate_limit, scope_client_ip_resolver(settings.app))]
+                if settings.rate_limit.enabled
+                else []
             ),
             OriginCheckMiddleware(trusted_origins(settings), explain=settings.app.env == "development"),
             SessionMiddleware(sessions, [a for f in ENABLED for a in f.authenticators]),

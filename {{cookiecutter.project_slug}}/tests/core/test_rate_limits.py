@@ -1,11 +1,15 @@
-"""Rate limits: per IP (Litestar's middleware), per address for mails, per account for failed sign-ins."""
+"""Rate limits: fixed windows per IP (app.core.ratelimit), per address for mails, per account for failed sign-ins."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
+import pytest
+from litestar.stores.memory import MemoryStore
 
+from app.core import ratelimit
 from tests.conftest import BASE_URL, STRONG_PASSWORD, AppFactory, unique_email
 
 
@@ -100,3 +104,47 @@ async def test_failed_sign_in_budget_holds_across_ips(make_app: AppFactory) -> N
         assert response.status_code == 429
         assert response.json()["code"] == "TOO_MANY_REQUESTS"
     await app.state.mailer.drain()
+
+
+async def test_responses_carry_the_rate_limit_headers(make_app: AppFactory) -> None:
+    app = make_app(rate_limit={"general": 50, "sign_in": 4})
+    async with client_from(app, "203.0.113.30") as client:
+        first = await client.get("/api/auth/get-session")
+        second = await client.get("/api/auth/get-session")
+        assert first.headers["ratelimit-policy"] == "50; w=60" and first.headers["ratelimit-limit"] == "50"
+        assert (first.headers["ratelimit-remaining"], second.headers["ratelimit-remaining"]) == ("49", "48")
+        assert 0 < int(first.headers["ratelimit-reset"]) <= 60
+        signing_in = await client.post("/api/auth/sign-in/email", json={"email": unique_email(), "password": "x" * 12})
+        assert signing_in.headers["ratelimit-limit"] == "4"  # the tighter of the two rules that apply
+        assert signing_in.headers["ratelimit-remaining"] == "3"
+        assert "ratelimit-limit" not in (await client.get("/health")).headers
+        assert len(first.headers.get_list("ratelimit-limit")) == 1
+
+
+async def test_rate_limits_can_be_switched_off(make_app: AppFactory) -> None:
+    app = make_app(rate_limit={"enabled": False, "general": 1})
+    async with client_from(app, "203.0.113.31") as client:
+        responses = [await client.get("/api/auth/get-session") for _ in range(3)]
+        assert [r.status_code for r in responses] == [200, 200, 200]
+        assert "ratelimit-limit" not in responses[0].headers
+
+
+async def test_a_new_window_starts_from_zero(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [1_000_020.0]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    counter = ratelimit.LocalCounter()
+    assert await counter.hit(["a", "b"], 60) == [1, 1]
+    assert await counter.hit(["a"], 60) == [2]
+    now[0] += 60  # the next minute
+    assert await counter.hit(["a", "b"], 60) == [1, 1]
+
+
+async def test_other_stores_count_with_a_read_and_a_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    store = MemoryStore()
+    counter = ratelimit.counter_for(store)
+    assert isinstance(counter, ratelimit.LocalCounter)  # memory: the dict, not the store
+    generic = ratelimit.StoreCounter(store)
+    assert [await generic.hit(["k"], 60) for _ in range(3)] == [[1], [2], [3]]
+    stamp = int(time.time()) // 60
+    assert await store.get(f"k:{stamp}") == b"3"
+    assert 0 < (await store.expires_in(f"k:{stamp}") or 0) <= 60

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis
 
+from app.core import ratelimit
 from tests.conftest import BASE_URL, AppFactory, unique_email
 
 
@@ -44,3 +46,19 @@ async def test_failed_sign_in_budget_is_shared_too(make_app: AppFactory, redis_u
             response = await client.post("/api/auth/sign-in/email", json={"email": email, "password": "x" * 12})
             codes.append(response.status_code)
     assert codes == [401, 401, 429]
+
+
+async def test_redis_counts_in_one_shared_window(redis_url: str) -> None:
+    stores = [RedisStore.with_client(url=redis_url, namespace="app") for _ in range(2)]
+    counters = [ratelimit.counter_for(store) for store in stores]
+    assert all(isinstance(counter, ratelimit.RedisCounter) for counter in counters)
+    try:
+        assert await counters[0].hit(["ratelimit:general:ip", "ratelimit:sign_in:ip"], 60) == [1, 1]
+        assert await counters[1].hit(["ratelimit:general:ip"], 60) == [2]  # another instance, same count
+        client = Redis.from_url(redis_url)
+        keys = await client.keys("app:ratelimit:general:ip:*")
+        assert len(keys) == 1 and 0 < await client.ttl(keys[0]) <= 60  # namespaced, and it expires
+        await client.aclose()
+    finally:
+        for store in stores:
+            await store._redis.aclose()

@@ -13,9 +13,11 @@ from typing import Any
 from litestar import Request, Response, Router, get, post
 from litestar.params import FromQuery, JSONBody
 from litestar.response import Redirect
+from litestar.serialization import encode_json
 
 from app.auth import schemas
 from app.auth.service import SignInResult
+from app.auth.sessions import Principal
 from app.auth.web import DB, Auth, Control, CurrentUser, MaybePrincipal, request_meta, wants_token
 from app.core.errors import SessionNotFound
 from app.core.redirects import safe_redirect
@@ -73,7 +75,12 @@ async def get_session(principal: MaybePrincipal) -> Response[Any]:
     """The current session and user, or `null`."""
     if principal is None:
         return Response(b"null", media_type="application/json")
-    return Response({"session": schemas.session_json(principal), "user": schemas.user_json(principal)})
+    return Response(principal.memo(_session_answer), media_type="application/json")
+
+
+def _session_answer(principal: Principal) -> bytes:
+    """get-session's JSON for a principal (encoded once per principal object, see Principal.memo)."""
+    return encode_json({"session": schemas.session_json(principal), "user": schemas.user_json(principal)})
 
 
 @post("/send-verification-email", status_code=200)

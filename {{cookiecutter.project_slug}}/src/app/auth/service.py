@@ -14,7 +14,9 @@ from urllib.parse import urlencode
 
 from email_validator import EmailNotValidError, validate_email
 from litestar.stores.base import Store
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, update
+from sqlalchemy import select as core_select
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -42,6 +44,22 @@ VERIFY_EMAIL = "email-verification"
 RESET_PASSWORD = "password-reset"  # noqa: S105 - a name, not a secret
 CHANGE_EMAIL = "change-email"
 NAME_MAX = 100
+
+
+_USER_COLUMNS = tuple(column.key for column in User.__table__.columns)  # type: ignore[attr-defined]
+# sign_in's single read: the user by address, with their credential account if they have one.
+_SIGN_IN_LOOKUP = (
+    core_select(
+        *User.__table__.columns,  # type: ignore[attr-defined]
+        col(Account.id).label("credential_id"),
+        col(Account.password_hash).label("credential_password_hash"),
+    )
+    .outerjoin(
+        Account,
+        (col(Account.user_id) == col(User.id)) & (col(Account.provider_id) == CREDENTIAL_PROVIDER),
+    )
+    .where(col(User.email) == bindparam("email"))
+)
 
 
 @dataclass(frozen=True)
@@ -248,22 +266,29 @@ class AuthService:
                 self.failed_sign_ins.retry_after(),
                 "Too many failed sign-ins for this account. Try again later or reset your password.",
             )
-        user = await self.user_by_email(db, email)
-        account = await self.credential(db, user.id) if user else None
-        stored = account.password_hash if account else None
-        if not await self.passwords.verify(stored, password) or user is None or account is None:
+        # One read for the user and their password (the hot path's direct reader, no ORM round trips).
+        found = await self.sessions.reader.first(_SIGN_IN_LOOKUP, {"email": email})
+        stored = found["credential_password_hash"] if found else None
+        if not await self.passwords.verify(stored, password) or found is None or found["credential_id"] is None:
             await self.failed_sign_ins.hit(email)
-            if user is not None:
-                await self.emit(db, EventName.SIGN_IN_FAILED, meta, None, "user", user.id, reason="password")
+            if found is not None:
+                await self.emit(db, EventName.SIGN_IN_FAILED, meta, None, "user", found["id"], reason="password")
                 await db.commit()
             raise InvalidCredentials()
+        # The row becomes a persistent User of this db session without a second SELECT (hooks may change it).
+        user = User(**{name: found[name] for name in _USER_COLUMNS})
+        make_transient_to_detached(user)
+        db.add(user)
         if not user.email_verified and not self.settings.allow_unverified_sign_in:
             await self.send_verification(db, meta, email)
             raise EmailNotVerified()
         if stored and self.passwords.needs_rehash(stored):
-            account.password_hash = await self.passwords.hash(password)
-            account.updated_at = utcnow()
-            db.add(account)
+            rehashed = await self.passwords.hash(password)
+            await db.exec(
+                update(Account)
+                .where(col(Account.id) == found["credential_id"])
+                .values(password_hash=rehashed, updated_at=utcnow())
+            )
         result = await self.open_session(db, meta, user, "password", remember, replaces)
         await self.failed_sign_ins.reset(email)
         return result

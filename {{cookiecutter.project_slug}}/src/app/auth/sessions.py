@@ -1,8 +1,9 @@
 """Database sessions: creation, the hot-path lookup, renewal, revocation and the cookie.
 
-The lookup is one indexed SELECT by token hash through SQLAlchemy Core (no ORM objects on the
-hot path) and writes only when the session is due for renewal (at most once per
-AUTH_SESSION_UPDATE_AGE). With AUTH_COOKIE_CACHE on, a signed cookie holding the resolved
+The lookup is one indexed SELECT by token hash, a Core statement compiled once and run on the
+driver directly (app.core.db.DirectReader: no ORM objects, no async layers on the hot path); it
+writes, through SQLAlchemy, only when the session has expired (deleted) or is due for renewal
+(at most once per AUTH_SESSION_UPDATE_AGE). With AUTH_COOKIE_CACHE on, a signed cookie holding the resolved
 session spares even that SELECT for up to AUTH_COOKIE_CACHE_MAX_AGE seconds, which is also
 how long a revoked session can keep working in that browser.
 """
@@ -12,45 +13,53 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from litestar.datastructures import Cookie
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select as select_models
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.models import Session, User
 from app.core.crypto import Signer, hash_token, new_token
-from app.core.db import utcnow
+from app.core.db import DirectReader, utcnow
 from app.core.events import RequestMeta
 from app.settings import Settings
+
+T = TypeVar("T")
+CACHE_MEMO_SIZE = 10_000  # cache cookies remembered per process (about 2 kB each)
 
 S = Session.__table__.c  # type: ignore[attr-defined]
 U = User.__table__.c  # type: ignore[attr-defined]
 
-_LOOKUP = select(
-    S.id.label("session_id"),
-    S.user_id,
-    S.persistent,
-    S.sign_in_method,
-    S.authenticated_at,
-    S.created_at,
-    S.updated_at,
-    S.expires_at,
-    S.absolute_expires_at,
-    S.ip_address,
-    S.user_agent,
-    U.email,
-    U.name,
-    U.email_verified,
-    U.image,
-    U.role,
-    U.created_at.label("user_created_at"),
-    U.updated_at.label("user_updated_at"),
-).join_from(Session, User, S.user_id == U.id)
+_LOOKUP = (
+    select(
+        S.id.label("session_id"),
+        S.user_id,
+        S.persistent,
+        S.sign_in_method,
+        S.authenticated_at,
+        S.created_at,
+        S.updated_at,
+        S.expires_at,
+        S.absolute_expires_at,
+        S.ip_address,
+        S.user_agent,
+        U.email,
+        U.name,
+        U.email_verified,
+        U.image,
+        U.role,
+        U.created_at.label("user_created_at"),
+        U.updated_at.label("user_updated_at"),
+    )
+    .join_from(Session, User, S.user_id == U.id)
+    .where(S.token_hash == bindparam("token_hash"))
+)
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,19 @@ class Principal:
     user_created_at: datetime
     user_updated_at: datetime
 
+    def memo(self, build: Callable[[Principal], T]) -> T:
+        """`build(self)`, computed once per principal object and kept on it.
+
+        A principal from the cookie cache is the same object on every request of its session
+        (see SessionManager.read_cache_cookie): what is derived from it, such as the
+        get-session answer, is then built once rather than on every request.
+        """
+        memo: dict[Callable[[Principal], Any], Any] = self.__dict__.setdefault("_memo", {})
+        if build not in memo:
+            memo[build] = build(self)
+        value: T = memo[build]
+        return value
+
     def is_fresh(self, fresh_age: int) -> bool:
         """Signed in (or re-authenticated) within the last `fresh_age` seconds."""
         return utcnow() - self.authenticated_at < timedelta(seconds=fresh_age)
@@ -84,14 +106,19 @@ class Principal:
 class SessionManager:
     """Everything about session tokens; holds no per-request state."""
 
-    def __init__(self, settings: Settings, engine: AsyncEngine) -> None:
+    def __init__(self, settings: Settings, engine: AsyncEngine, reader: DirectReader | None = None) -> None:
         self.settings = settings
         self.auth = settings.auth
         self.engine = engine
+        self.reader = reader or DirectReader(engine)
+        self._update_age = timedelta(seconds=self.auth.session_update_age)
+        self._max_age = timedelta(seconds=self.auth.session_max_age)
         production = settings.app.is_production
         self.cookie_name = "__Host-session" if production else "session"
         self.cache_cookie_name = "__Host-session_cache" if production else "session_cache"
         self.secure = production
+        # Verified cache cookies by value: (principal, token binding, expiry); see read_cache_cookie.
+        self._cache_memo: dict[str, tuple[Principal, str, float]] = {}
         self._cache_signer = Signer(settings.secrets.secret_key, "session-cache", settings.secrets.secret_key_fallbacks)
 
     async def create(
@@ -120,25 +147,23 @@ class SessionManager:
         """Look a token up; return the principal and whether the session was just renewed."""
         if not token or len(token) > 128:
             return None, False
-        token_hash = hash_token(token)
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(_LOOKUP.where(S.token_hash == token_hash))).mappings().first()
-            if row is None:
-                return None, False
-            now = utcnow()
-            if row["expires_at"] <= now or row["absolute_expires_at"] <= now:
+        row = await self.reader.first(_LOOKUP, {"token_hash": hash_token(token)})
+        if row is None:
+            return None, False
+        now = utcnow()
+        if row["expires_at"] <= now or row["absolute_expires_at"] <= now:
+            async with self.engine.begin() as conn:
                 await conn.execute(delete(Session).where(S.id == row["session_id"]))
-                await conn.commit()
-                return None, False
-            principal = Principal(**row)
-            if now - principal.updated_at < timedelta(seconds=self.auth.session_update_age):
-                return principal, False
-            expires = min(now + timedelta(seconds=self.auth.session_max_age), principal.absolute_expires_at)
+            return None, False
+        principal = Principal(**row)
+        if now - principal.updated_at < self._update_age:
+            return principal, False
+        expires = min(now + self._max_age, principal.absolute_expires_at)
+        async with self.engine.begin() as conn:
             await conn.execute(
                 update(Session).where(S.id == principal.session_id).values(updated_at=now, expires_at=expires)
             )
-            await conn.commit()
-        return Principal(**{**asdict(principal), "updated_at": now, "expires_at": expires}), True
+        return replace(principal, updated_at=now, expires_at=expires), True
 
     async def revoke(self, db: AsyncSession, session_id: uuid.UUID, user_id: uuid.UUID | None = None) -> bool:
         """Delete one session (of `user_id` only, when given); True if it existed."""
@@ -223,15 +248,36 @@ class SessionManager:
         """The principal from a valid, unexpired cache cookie made for this token, else None.
 
         The binding to the token makes a cache left over from a previous session (a sign-in as
-        someone else, a token rotated by a password change) count for nothing.
+        someone else, a token rotated by a password change) count for nothing. A cookie read
+        once is remembered (verified, decoded) until it expires: its next requests cost a dict
+        lookup and one hash, not a signature check and the parsing of a dozen fields.
         """
+        remembered = self._cache_memo.get(value)
+        if remembered is not None:
+            principal, binding, expires = remembered
+            if expires >= time.time() and binding == _cache_binding(token):
+                return principal
+            return None
+        decoded = self._decode_cache_cookie(value)
+        if decoded is None:
+            return None
+        principal, binding, expires = decoded
+        if len(self._cache_memo) >= CACHE_MEMO_SIZE:
+            del self._cache_memo[next(iter(self._cache_memo))]  # the oldest entry
+        self._cache_memo[value] = decoded
+        if expires < time.time() or binding != _cache_binding(token):
+            return None
+        return principal
+
+    def _decode_cache_cookie(self, value: str) -> tuple[Principal, str, float] | None:
+        """Verify and decode a cache cookie: the principal, its token binding and its expiry time."""
         payload = self._cache_signer.unsign(value)
         if payload is None:
             return None
         try:
             data: dict[str, Any] = json.loads(bytes.fromhex(payload))
-            if int(data.pop("_exp")) < time.time() or data.pop("_tok") != _cache_binding(token):
-                return None
+            expires = float(data.pop("_exp"))
+            binding = str(data.pop("_tok"))
             for key in ("session_id", "user_id"):
                 data[key] = uuid.UUID(data[key])
             for key in (
@@ -244,7 +290,7 @@ class SessionManager:
                 "user_updated_at",
             ):
                 data[key] = datetime.fromisoformat(data[key])
-            return Principal(**data)
+            return Principal(**data), binding, expires
         except (ValueError, KeyError, TypeError):
             return None
 

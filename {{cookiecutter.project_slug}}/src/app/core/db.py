@@ -2,16 +2,25 @@
 
 SQLite (the embedded default) gets WAL, foreign keys and a busy timeout on every connection;
 PostgreSQL is reached through asyncpg. Timestamps are always timezone-aware UTC.
+
+`DirectReader` runs a few compiled Core SELECTs of the hot path (the session lookup) on the
+driver itself: SQLAlchemy's async layers cost far more than such a query (on SQLite ~0.8 ms of
+thread hops around an 11 µs query; on PostgreSQL a pre-ping and BEGIN/ROLLBACK round trips).
+Everything else, writes included, goes through SQLAlchemy.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy import DateTime, Select, event
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -63,11 +72,161 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     return create_async_engine(settings.url, echo=settings.echo, pool_size=settings.pool_size, pool_pre_ping=True)
 
 
+@dataclass(frozen=True)
+class DirectSelect:
+    """A Core SELECT compiled once for the engine's dialect: its SQL, arguments and row decoding."""
+
+    statement: Select[Any]
+    sql: str
+    # Per positional argument: the parameter's name (None for a value fixed in the statement),
+    # that fixed value, and the type's conversion to the driver's form.
+    arguments: tuple[tuple[str | None, Any, Callable[[Any], Any] | None], ...]
+    keys: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+    @classmethod
+    def compile(cls, statement: Select[Any], dialect: Dialect) -> DirectSelect:
+        compiled = statement.compile(dialect=dialect)
+        arguments = []
+        for name in compiled.positiontup or ():
+            bind = compiled.binds[name]
+            convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            arguments.append((name if bind.required else None, bind.value, convert))
+        columns = list(statement.selected_columns)
+        return cls(
+            statement=statement,
+            sql=compiled.string,
+            arguments=tuple(arguments),
+            keys=tuple(str(c.key) for c in columns),
+            processors=tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns),
+        )
+
+    def args(self, params: dict[str, Any]) -> list[Any]:
+        """The driver's positional arguments for these parameters."""
+        values = []
+        for name, fixed, convert in self.arguments:
+            value = params[name] if name is not None else fixed
+            values.append(convert(value) if convert is not None and value is not None else value)
+        return values
+
+    def row(self, values: Sequence[Any]) -> dict[str, Any]:
+        """A driver row as a dict, with the column types' conversions (UUIDs, aware datetimes ...)."""
+        return {
+            key: process(value) if process is not None and value is not None else value
+            for key, process, value in zip(self.keys, self.processors, values, strict=True)
+        }
+
+
+class DirectReader:
+    """Runs a SELECT (compiled once per statement object) and returns its first row as a dict.
+
+    This base class goes through SQLAlchemy; the subclasses below talk to the driver. Give it
+    module-level statements with `bindparam`s, so that each is compiled only once.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._compiled: dict[Select[Any], DirectSelect] = {}
+
+    async def first(self, statement: Select[Any], params: dict[str, Any]) -> dict[str, Any] | None:
+        """The first row of `statement` with these bound parameters, or None."""
+        query = self._compiled.get(statement)
+        if query is None:
+            query = self._compiled[statement] = DirectSelect.compile(statement, self.engine.dialect)
+        return await self._first(query, params)
+
+    async def _first(self, query: DirectSelect, params: dict[str, Any]) -> dict[str, Any] | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query.statement, params)).mappings().first()
+        return dict(row) if row is not None else None
+
+    async def close(self) -> None:
+        """Release what the reader holds (app shutdown)."""
+
+
+class SQLiteReader(DirectReader):
+    """A query-only sqlite3 connection used synchronously: in WAL mode a read never waits for a
+    writer, and an indexed lookup takes microseconds, less than a hop to a thread and back."""
+
+    def __init__(self, engine: AsyncEngine, path: str) -> None:
+        super().__init__(engine)
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            conn = sqlite3.connect(self.path, timeout=0.2, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA query_only=ON")
+            self._conn = conn
+        return self._conn
+
+    async def _first(self, query: DirectSelect, params: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            rows = self._connection().execute(query.sql, query.args(params)).fetchall()
+        except sqlite3.OperationalError:  # locked past the short timeout, or not migrated yet
+            return await super()._first(query, params)
+        return query.row(rows[0]) if rows else None
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+class AsyncpgReader(DirectReader):
+    """An asyncpg pool of its own, without SQLAlchemy's pre-ping, BEGIN/ROLLBACK and reset queries:
+    one round trip per lookup (asyncpg prepares the statement once per connection)."""
+
+    def __init__(self, engine: AsyncEngine, pool_size: int) -> None:
+        super().__init__(engine)
+        self.pool_size = pool_size
+        self._pool: Any = None  # asyncpg.Pool, created in the running loop on first use
+        self._opening = asyncio.Lock()
+
+    async def _acquire_pool(self) -> Any:
+        async with self._opening:
+            if self._pool is None:
+                import asyncpg
+
+                _, options = self.engine.dialect.create_connect_args(self.engine.url)
+                for adapter_only in ("prepared_statement_cache_size", "prepared_statement_name_func"):
+                    options.pop(adapter_only, None)
+                self._pool = await asyncpg.create_pool(min_size=1, max_size=self.pool_size, reset=_no_reset, **options)
+        return self._pool
+
+    async def _first(self, query: DirectSelect, params: dict[str, Any]) -> dict[str, Any] | None:
+        pool = self._pool or await self._acquire_pool()
+        values = await pool.fetchrow(query.sql, *query.args(params))
+        return query.row(values) if values is not None else None
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+async def _no_reset(_connection: Any) -> None:
+    """The pool's connections only ever run SELECTs: there is no session state to reset."""
+
+
+def direct_reader(engine: AsyncEngine, settings: DatabaseSettings) -> DirectReader:
+    """The fastest reader for the engine's database: sqlite3 on a file, asyncpg, else SQLAlchemy."""
+    url = make_url(settings.url)
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            return SQLiteReader(engine, str(Path(database)))
+    elif url.get_driver_name() == "asyncpg":
+        return AsyncpgReader(engine, settings.pool_size)
+    return DirectReader(engine)
+
+
 class Database:
-    """Owns the engine and hands out sessions; one per app."""
+    """Owns the engine (and the hot path's direct reader) and hands out sessions; one per app."""
 
     def __init__(self, settings: DatabaseSettings) -> None:
         self.engine = create_engine(settings)
+        self.reader = direct_reader(self.engine, settings)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
 
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -77,4 +236,5 @@ class Database:
 
     async def dispose(self) -> None:
         """Close every pooled connection (app shutdown)."""
+        await self.reader.close()
         await self.engine.dispose()

@@ -1,31 +1,51 @@
-"""Rate limits: Litestar's middleware per client IP, and budgets per email address or account.
+"""Rate limits: fixed-window counters per client IP, and budgets per email address or account.
 
-Every counter lives in the "rate_limit" store: memory for one process, Redis (REDIS_URL) when
-several instances must share it. The client IP comes from X-Forwarded-For only when the direct
-peer is a configured trusted proxy; otherwise it is the socket's peer address.
+Every request (but /static/ and /health) counts against the general per-IP limit; POSTs to a
+route that names a stricter rule (`opt={"rate_limit": "sign_in"}`) count against that rule too.
+Each rule is one counter per client IP and minute: a dict entry in this process, or one
+INCR + EXPIRE in Redis (REDIS_URL) when several instances must share it. (Litestar's own
+RateLimitMiddleware keeps every timestamp of the window and re-encodes the list on each
+request of each rule: more than half the time of an unauthenticated request.) Responses carry
+Litestar's RateLimit-* headers; a request over a limit gets 429 with Retry-After.
+
+The client IP comes from X-Forwarded-For only when the direct peer is a configured trusted
+proxy; otherwise it is the socket's peer address.
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from litestar import Request
-from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.enums import ScopeType
+from litestar.exceptions import TooManyRequestsException
+from litestar.middleware import ASGIMiddleware
 from litestar.stores.base import Store
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 from app.settings import AppSettings, RateLimitSettings
 
 RATE_LIMIT_STORE = "rate_limit"
 RULE_KEY = "rate_limit"  # route handler opt key naming the stricter rule that applies
+WINDOW_SECONDS = 60  # every RATE_LIMIT_* limit is per minute
+EXCLUDED_PREFIX = "/static/"
+EXCLUDED_PATHS = frozenset({"/health"})
+
+ScopeClientIP = Callable[[Scope], str]
 
 
-def client_ip_resolver(settings: AppSettings) -> Callable[[Request[Any, Any, Any]], str]:
-    """Build the function giving a request's client IP, honouring only trusted proxies."""
+def scope_client_ip_resolver(settings: AppSettings) -> ScopeClientIP:
+    """Build the function giving a request's client IP from its ASGI scope, honouring only trusted proxies."""
     networks = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
 
+    @functools.lru_cache(maxsize=4096)  # parsing an address costs more than the rest of this function
     def trusted(address: str) -> bool:
         try:
             ip = ipaddress.ip_address(address)
@@ -33,12 +53,13 @@ def client_ip_resolver(settings: AppSettings) -> Callable[[Request[Any, Any, Any
             return False
         return any(ip in network for network in networks)
 
-    def client_ip(request: Request[Any, Any, Any]) -> str:
-        peer = request.client.host if request.client else "unknown"
+    def client_ip(scope: Scope) -> str:
+        client = scope.get("client")
+        peer = client[0] if client else "unknown"
         if not networks or not trusted(peer):
             return peer
-        forwarded = [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",")]
-        for hop in reversed([h for h in forwarded if h]):
+        forwarded = ",".join(v.decode("latin-1") for k, v in scope["headers"] if k == b"x-forwarded-for")
+        for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
             if not trusted(hop):
                 try:
                     return str(ipaddress.ip_address(hop))
@@ -49,32 +70,165 @@ def client_ip_resolver(settings: AppSettings) -> Callable[[Request[Any, Any, Any
     return client_ip
 
 
-def rate_limit_configs(
-    settings: RateLimitSettings, client_ip: Callable[[Request[Any, Any, Any]], str]
-) -> list[RateLimitConfig]:
-    """The general per-IP limit on every route, and stricter ones for routes that opt in."""
-    if not settings.enabled:
-        return []
+def client_ip_resolver(settings: AppSettings) -> Callable[[Request[Any, Any, Any]], str]:
+    """The same, for a Request (what views and services use)."""
+    from_scope = scope_client_ip_resolver(settings)
 
-    def rule(name: str, per_minute: int) -> RateLimitConfig:
-        async def applies(request: Request[Any, Any, Any]) -> bool:
-            return request.method == "POST" and request.route_handler.opt.get(RULE_KEY) == name
+    def client_ip(request: Request[Any, Any, Any]) -> str:
+        return from_scope(request.scope)
 
-        return RateLimitConfig(
-            rate_limit=("minute", per_minute),
-            identifier_for_request=lambda request: f"{name}:{client_ip(request)}",
-            check_throttle_handler=applies,
-            store=RATE_LIMIT_STORE,
-            exclude=["^/static/", "^/health$"],
-        )
+    return client_ip
 
-    general = RateLimitConfig(
-        rate_limit=("minute", settings.general),
-        identifier_for_request=lambda request: f"general:{client_ip(request)}",
-        store=RATE_LIMIT_STORE,
-        exclude=["^/static/", "^/health$"],
-    )
-    return [general, rule("sign_in", settings.sign_in), rule("sign_up", settings.sign_up)]
+
+# --- counters ----------------------------------------------------------------------------------
+
+
+class WindowCounter(Protocol):
+    """Counts hits per key in fixed windows; `hit` adds one to each key and returns the new counts."""
+
+    async def hit(self, keys: Sequence[str], window: int) -> list[int]: ...
+
+
+class LocalCounter:
+    """Counters in this process: one dict per window, dropped as soon as the next window starts."""
+
+    def __init__(self) -> None:
+        self._window_start = -1
+        self._counts: dict[str, int] = {}
+
+    async def hit(self, keys: Sequence[str], window: int) -> list[int]:
+        start = int(time.time()) // window
+        if start != self._window_start:
+            self._window_start, self._counts = start, {}
+        counts = self._counts
+        result = []
+        for key in keys:
+            count = counts.get(key, 0) + 1
+            counts[key] = count
+            result.append(count)
+        return result
+
+
+class RedisCounter:
+    """Counters shared through Redis: one INCR + EXPIRE per key, all keys in one round trip.
+
+    Litestar's RedisStore has no atomic increment, so its client is used directly; keys live
+    under the store's namespace like everything else it holds.
+    """
+
+    def __init__(self, store: RedisStore) -> None:
+        self._redis = store._redis  # no public accessor: see the class docstring
+        self._prefix = f"{store.namespace}:" if store.namespace else ""
+
+    async def hit(self, keys: Sequence[str], window: int) -> list[int]:
+        stamp = int(time.time()) // window
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                full = f"{self._prefix}{key}:{stamp}"
+                pipe.incr(full)
+                pipe.expire(full, window)
+            replies = await pipe.execute()
+        return [int(count) for count in replies[::2]]
+
+
+class StoreCounter:
+    """Counters in any other Litestar store: a read and a write per key (not atomic across instances)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def hit(self, keys: Sequence[str], window: int) -> list[int]:
+        stamp = int(time.time()) // window
+        counts = []
+        for key in keys:
+            full = f"{key}:{stamp}"
+            raw = await self._store.get(full)
+            count = (int(raw) if raw else 0) + 1
+            await self._store.set(full, str(count), expires_in=window)
+            counts.append(count)
+        return counts
+
+
+def counter_for(store: Store) -> WindowCounter:
+    """The fastest counter that keeps the store's sharing: local for memory, INCR for Redis."""
+    if isinstance(store, MemoryStore):
+        return LocalCounter()
+    if isinstance(store, RedisStore):
+        return RedisCounter(store)
+    return StoreCounter(store)
+
+
+# --- the middleware ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    """At most `limit` requests per client IP and window."""
+
+    name: str
+    limit: int
+    window: int = WINDOW_SECONDS
+
+    def headers(self, count: int, now: float) -> dict[str, str]:
+        """Litestar's RateLimit-* headers (IETF draft) after `count` requests in the current window."""
+        return {
+            "RateLimit-Policy": f"{self.limit}; w={self.window}",
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(max(self.limit - count, 0)),
+            "RateLimit-Reset": str(self.window - int(now) % self.window),
+        }
+
+
+def rate_limit_rules(settings: RateLimitSettings) -> tuple[Rule, dict[str, Rule]]:
+    """The general rule, and the stricter ones by the name routes give in `opt`."""
+    strict = {"sign_in": Rule("sign_in", settings.sign_in), "sign_up": Rule("sign_up", settings.sign_up)}
+    return Rule("general", settings.general), strict
+
+
+class RateLimitMiddleware(ASGIMiddleware):
+    """Counts each request against its rules; 429 over a limit, RateLimit-* headers otherwise.
+
+    When two rules apply (a sign-in POST), the headers describe the one with the fewest requests left.
+    """
+
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, settings: RateLimitSettings, client_ip: ScopeClientIP, store: str = RATE_LIMIT_STORE) -> None:
+        self.general, self.strict = rate_limit_rules(settings)
+        self.client_ip = client_ip
+        self.store_name = store
+        self._counter: WindowCounter | None = None
+
+    def _rules(self, scope: HTTPScope) -> list[Rule]:
+        if scope["method"] == "POST":
+            strict = self.strict.get(str(scope["route_handler"].opt.get(RULE_KEY)))
+            if strict is not None:
+                return [self.general, strict]
+        return [self.general]
+
+    async def handle(self, scope: HTTPScope, receive: Receive, send: Send, next_app: ASGIApp) -> None:  # type: ignore[override]
+        path: str = scope["path"]
+        if path in EXCLUDED_PATHS or path.startswith(EXCLUDED_PREFIX):
+            await next_app(scope, receive, send)
+            return
+        if self._counter is None:
+            self._counter = counter_for(scope["litestar_app"].stores.get(self.store_name))
+        ip = self.client_ip(scope)
+        rules = self._rules(scope)
+        counts = await self._counter.hit([f"ratelimit:{rule.name}:{ip}" for rule in rules], WINDOW_SECONDS)
+        now = time.time()
+        for rule, count in zip(rules, counts, strict=True):
+            if count > rule.limit:
+                raise TooManyRequestsException(headers=rule.headers(count, now))
+        rule, count = min(zip(rules, counts, strict=True), key=lambda pair: pair[0].limit - pair[1])
+        extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in rule.headers(count, now).items()]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), *extra]
+            await send(message)
+
+        await next_app(scope, receive, send_with_headers)
 
 
 class Budget:

@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -57,7 +56,11 @@ def trusted_origins(settings: Settings) -> frozenset[str]:
 
 
 def security_headers(settings: Settings) -> Any:
-    """A `before_send` hook: app-level, so it also covers 404s, 405s and 500s."""
+    """A `before_send` hook: app-level, so it also covers 404s, 405s and 500s.
+
+    The headers are encoded once, here; each response gets them in one pass over its header
+    list (a header of the same name that a handler set is replaced, as before).
+    """
     static: list[tuple[str, str]] = [
         ("content-security-policy", CSP),
         ("x-content-type-options", "nosniff"),
@@ -68,16 +71,25 @@ def security_headers(settings: Settings) -> Any:
     ]
     if settings.app.is_production:
         static.append(("strict-transport-security", "max-age=63072000; includeSubDomains"))
+    encoded = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in static]
+    no_store = [*encoded, (b"cache-control", b"no-store")]
+    replaced = frozenset(name for name, _ in encoded)
+    replaced_no_store = frozenset(name for name, _ in no_store)
 
     async def before_send(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
-        headers = MutableScopeHeaders.from_message(message)
-        for name, value in static:
-            headers[name] = value
+        headers: list[tuple[bytes, bytes]] = list(message.get("headers", ()))
+        names = {name.lower() for name, _ in headers}
         path: str = scope.get("path", "")
-        if path.startswith(NO_STORE_PREFIXES) or "set-cookie" in headers:
-            headers["cache-control"] = "no-store"
+        ours, theirs = (
+            (no_store, replaced_no_store)
+            if b"set-cookie" in names or path.startswith(NO_STORE_PREFIXES)
+            else (encoded, replaced)
+        )
+        if not names.isdisjoint(theirs):
+            headers = [header for header in headers if header[0].lower() not in theirs]
+        message["headers"] = headers + ours
 
     return before_send
 

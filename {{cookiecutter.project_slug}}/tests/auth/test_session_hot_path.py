@@ -1,0 +1,117 @@
+"""The session hot path's shortcuts keep the rules: remembered cache cookies, memoised answers, one read at sign-in."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from litestar import Litestar
+from sqlmodel import select
+
+from app import hooks
+from app.auth import sessions as sessions_module
+from app.auth.models import User
+from app.auth.sessions import Principal
+from tests.conftest import BASE_URL, STRONG_PASSWORD, AppFactory, Client, sign_up_api, signed_in, unique_email
+
+
+def cached_app(make_app: AppFactory) -> tuple[Litestar, Client]:
+    """An app with the cookie cache on, and a client for it (to be entered with `async with`)."""
+    app = make_app(auth={"cookie_cache": True, "cookie_cache_max_age": 60})
+    client = Client(app=app, base_url=BASE_URL)
+    client.headers["origin"] = BASE_URL
+    return app, client
+
+
+async def sign_in_cached(client: Client) -> None:
+    """Sign in, then one request that sets the cache cookie (and makes the app remember it)."""
+    await signed_in(client)
+    assert (await client.get("/api/auth/get-session")).json() is not None
+    assert "session_cache" in client.cookies
+
+
+async def test_a_remembered_cache_cookie_still_expires(make_app: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    app, client = cached_app(make_app)
+    async with client:
+        await sign_in_cached(client)
+        manager = app.state.auth.sessions
+        value, token = client.cookies["session_cache"], client.cookies["session"]
+        assert manager.read_cache_cookie(value, token) is not None  # remembered from the request above
+        assert value in manager._cache_memo
+        later = time.time() + 61
+        monkeypatch.setattr(time, "time", lambda: later)
+        assert manager.read_cache_cookie(value, token) is None
+        assert manager.read_cache_cookie(value, "another token") is None
+        await app.state.mailer.drain()
+
+
+async def test_a_remembered_cache_cookie_counts_only_with_its_token(make_app: AppFactory) -> None:
+    app, client = cached_app(make_app)
+    async with client:
+        await sign_in_cached(client)
+        manager = app.state.auth.sessions
+        value = client.cookies["session_cache"]
+        assert manager.read_cache_cookie(value, client.cookies["session"]) is not None
+        assert manager.read_cache_cookie(value, "someone else's token") is None
+        assert manager.read_cache_cookie(value[:-2] + "xx", client.cookies["session"]) is None  # tampered
+        await app.state.mailer.drain()
+
+
+async def test_the_memory_of_cache_cookies_is_bounded(make_app: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sessions_module, "CACHE_MEMO_SIZE", 2)
+    app, client = cached_app(make_app)
+    async with client:
+        await sign_in_cached(client)
+        manager = app.state.auth.sessions
+        principal = manager.read_cache_cookie(client.cookies["session_cache"], client.cookies["session"])
+        assert principal is not None
+        cookies = [manager.cache_cookie(principal, f"token-{n}").value for n in range(4)]
+        for n, value in enumerate(cookies):
+            assert manager.read_cache_cookie(value, f"token-{n}") == principal
+        assert len(manager._cache_memo) == 2 and list(manager._cache_memo) == cookies[2:]
+        await app.state.mailer.drain()
+
+
+async def test_a_principal_builds_each_derived_value_once(client: Client, app: Litestar) -> None:
+    await signed_in(client)
+    principal, _ = await app.state.auth.sessions.resolve(client.cookies["session"])
+    assert isinstance(principal, Principal)
+    calls: list[Principal] = []
+
+    def build(p: Principal) -> str:
+        calls.append(p)
+        return p.email.upper()
+
+    assert principal.memo(build) == principal.memo(build) == principal.email.upper()
+    assert calls == [principal]
+    answer = (await client.get("/api/auth/get-session")).json()
+    assert answer["user"]["email"] == principal.email and answer["session"]["id"] == str(principal.session_id)
+
+
+async def test_sign_in_hooks_get_a_user_they_can_change(
+    client: Client, app: Litestar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sign-in reads the user with one direct SELECT; the User it hands to hooks is still a persistent row."""
+    email = unique_email()
+    assert (await sign_up_api(client, email)).status_code == 200
+
+    async def rename(ctx: hooks.HookContext, user: User, method: str) -> None:
+        user.name = "Renamed By Hook"
+        ctx.db.add(user)
+
+    monkeypatch.setattr(hooks, "before_sign_in", rename)
+    response = await client.post("/api/auth/sign-in/email", json={"email": email, "password": STRONG_PASSWORD})
+    assert response.status_code == 200, response.text
+    assert response.json()["user"]["name"] == "Renamed By Hook"
+    async with app.state.db.sessions() as db:
+        stored = (await db.exec(select(User).where(User.email == email))).one()
+    assert stored.name == "Renamed By Hook"
+
+
+async def test_sign_in_refusals_are_unchanged(client: Client) -> None:
+    email = unique_email()
+    assert (await sign_up_api(client, email)).status_code == 200
+    wrong = await client.post("/api/auth/sign-in/email", json={"email": email, "password": "not the password"})
+    unknown = await client.post("/api/auth/sign-in/email", json={"email": unique_email(), "password": STRONG_PASSWORD})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json()["code"] == unknown.json()["code"] == "INVALID_EMAIL_OR_PASSWORD"

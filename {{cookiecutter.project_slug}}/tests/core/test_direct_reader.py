@@ -1,0 +1,119 @@
+"""The hot path's direct reader: the session lookup on the driver itself, SQLite or PostgreSQL (--db)."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from sqlalchemy import bindparam, column, select, table, text, update
+from sqlmodel import select as select_models
+
+from app.auth.models import CREDENTIAL_PROVIDER, Account, Session, User
+from app.auth.sessions import _LOOKUP
+from app.core.crypto import hash_token
+from app.core.db import AsyncpgReader, Database, DirectReader, SQLiteReader, utcnow
+from app.settings import DatabaseSettings
+from tests.conftest import Client, signed_in
+
+
+def token_of(client: Client) -> str:
+    token: str = client.cookies["session"]
+    return token
+
+
+async def test_the_reader_talks_to_the_configured_driver(app: Litestar) -> None:
+    reader = app.state.db.reader
+    expected = SQLiteReader if app.state.db.engine.dialect.name == "sqlite" else AsyncpgReader
+    assert type(reader) is expected
+    assert app.state.auth.sessions.reader is reader  # the session lookup uses it
+
+
+async def test_a_direct_lookup_gives_what_sqlalchemy_gives(client: Client, app: Litestar) -> None:
+    await signed_in(client)
+    params = {"token_hash": hash_token(token_of(client))}
+    direct = await app.state.db.reader.first(_LOOKUP, params)
+    through_sqlalchemy = await DirectReader(app.state.db.engine).first(_LOOKUP, params)
+    assert direct is not None and direct == through_sqlalchemy
+    assert isinstance(direct["session_id"], uuid.UUID) and isinstance(direct["user_id"], uuid.UUID)
+    assert direct["expires_at"].tzinfo is not None and direct["expires_at"].utcoffset() == timedelta(0)
+    assert direct["persistent"] is True and direct["email_verified"] in (True, False)
+    assert await app.state.db.reader.first(_LOOKUP, {"token_hash": hash_token("no such token")}) is None
+
+
+async def test_values_fixed_in_the_statement_are_sent_with_the_parameters(client: Client, app: Litestar) -> None:
+    email = await signed_in(client)
+    statement = (
+        select(User.__table__.c.email, Account.__table__.c.provider_id)  # type: ignore[attr-defined]
+        .join_from(User, Account, Account.__table__.c.user_id == User.__table__.c.id)  # type: ignore[attr-defined]
+        .where(Account.__table__.c.provider_id == CREDENTIAL_PROVIDER)  # type: ignore[attr-defined]
+        .where(User.__table__.c.email == bindparam("email"))  # type: ignore[attr-defined]
+    )
+    row = await app.state.db.reader.first(statement, {"email": email})
+    assert row == {"email": email, "provider_id": CREDENTIAL_PROVIDER}
+    with pytest.raises(KeyError):
+        await app.state.db.reader.first(statement, {})  # a missing parameter is an error, never a NULL
+
+
+async def test_revocation_and_expiry_count_on_the_very_next_request(client: Client, app: Litestar) -> None:
+    await signed_in(client)
+    assert (await client.get("/api/auth/get-session")).json() is not None
+    async with app.state.db.sessions() as db:  # expired, written through SQLAlchemy
+        await db.exec(update(Session).values(expires_at=utcnow() - timedelta(seconds=1)))
+        await db.commit()
+    assert (await client.get("/api/auth/get-session")).json() is None
+    async with app.state.db.sessions() as db:
+        assert (await db.exec(select_models(Session))).all() == []  # the expired row went
+
+    await signed_in(client)
+    assert (await client.get("/api/auth/get-session")).json() is not None
+    async with app.state.db.sessions() as db:  # revoked elsewhere (another instance, the CLI)
+        row = (await db.exec(select_models(Session))).one()
+        await db.delete(row)
+        await db.commit()
+    assert (await client.get("/api/auth/get-session")).json() is None
+
+
+async def test_renewal_is_written_and_read_back(client: Client, app: Litestar) -> None:
+    await signed_in(client)
+    old = datetime.now(UTC) - timedelta(days=2)
+    async with app.state.db.sessions() as db:
+        await db.exec(update(Session).values(updated_at=old))
+        await db.commit()
+    renewed = await client.get("/api/auth/get-session")
+    assert renewed.json()["session"]["updatedAt"] > old.isoformat()
+    row = await app.state.db.reader.first(_LOOKUP, {"token_hash": hash_token(token_of(client))})
+    assert row is not None and row["updated_at"] > old + timedelta(days=1)
+
+
+async def test_the_sqlite_connection_only_reads(tmp_path: Path) -> None:
+    """Whatever the suite's database: a SQLite file of its own, written by SQLAlchemy, read directly."""
+    settings = DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'direct.db'}")
+    database = Database(settings)
+    try:
+        async with database.engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT)"))
+            await conn.execute(text("INSERT INTO item (name) VALUES ('first')"))
+        reader = database.reader
+        assert isinstance(reader, SQLiteReader)
+        item = table("item", column("id"), column("name"))
+        by_name = select(item.c.id).where(item.c.name == bindparam("name"))
+        assert await reader.first(by_name, {"name": "first"}) == {"id": 1}
+        async with database.engine.begin() as conn:  # a later commit is seen at once
+            await conn.execute(text("INSERT INTO item (name) VALUES ('second')"))
+        assert await reader.first(by_name, {"name": "second"}) == {"id": 2}
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            reader._connection().execute("DELETE FROM item")
+    finally:
+        await database.dispose()
+
+
+async def test_the_reader_is_released_with_the_app(app: Litestar, client: Client) -> None:
+    await signed_in(client)
+    await client.get("/api/auth/get-session")
+    reader = app.state.db.reader
+    await app.state.db.dispose()
+    assert getattr(reader, "_conn", None) is None and getattr(reader, "_pool", None) is None
