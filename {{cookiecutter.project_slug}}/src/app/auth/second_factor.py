@@ -35,6 +35,7 @@ from app.core.errors import AppError, wants_json
 from app.core.events import RequestMeta
 
 if TYPE_CHECKING:
+    from app.auth.service import SignInResult
     from app.settings import Settings
 
 CHALLENGE_PATH = "/sign-in/second-factor"
@@ -177,7 +178,7 @@ class SecondFactorGate:
         return row.user_id, left
 
     async def delete_expired(self, db: AsyncSession) -> int:
-        """Remove stale pending sign-ins and trusted devices (the `app sessions cleanup` command may call it)."""
+        """Remove stale pending sign-ins and trusted devices (`app sessions cleanup`)."""
         now = utcnow()
         pending = await db.exec(delete(PendingSignIn).where(P.expires_at <= now))
         trusted = await db.exec(delete(TrustedDevice).where(T.expires_at <= now))
@@ -305,14 +306,14 @@ def trust_cookie_value(request: Request[Any, Any, Any]) -> str | None:
     return request.cookies.get(gate.trust_cookie_name) or None
 
 
-def session_cookies(request: Request[Any, Any, Any], result: Any) -> list[Cookie]:
+def session_cookies(request: Request[Any, Any, Any], result: SignInResult) -> list[Cookie]:
     """After a passed challenge: the session cookie, the pending cookie cleared, the trust cookie if asked for."""
     auth = request.app.state.auth
     cookies = [
         auth.sessions.cookie(result.token, result.session.persistent, result.session.expires_at),
         auth.gate.clear_pending_cookie(),
     ]
-    if getattr(result, "trust_token", None):
+    if result.trust_token:
         cookies.append(auth.gate.trust_cookie(result.trust_token))
     return cookies
 

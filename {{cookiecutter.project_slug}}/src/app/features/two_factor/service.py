@@ -71,7 +71,11 @@ class Enrolment:
 
     def qr_svg(self) -> str:
         """The URI as an inline SVG QR code (no external service, nothing inline for the CSP to block)."""
-        return str(segno.make(self.uri, error="m").svg_inline(scale=5, border=2, dark="#111827", light="#ffffff"))
+        return str(
+            segno.make(self.uri, error="m").svg_inline(
+                scale=5, border=4, dark="#111827", light="#ffffff", omitsize=True
+            )
+        )
 
 
 @dataclass(frozen=True)
