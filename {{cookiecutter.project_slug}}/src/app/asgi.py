@@ -23,6 +23,8 @@ from app.auth.account_views import ACCOUNT_VIEWS
 from app.auth.credentials import provide_caller
 from app.auth.passwords import Passwords, common_passwords
 from app.auth.routes import router as auth_api
+from app.auth.second_factor import SecondFactorRequired, second_factor_required_handler
+from app.auth.second_factor_views import SECOND_FACTOR_VIEWS
 from app.auth.service import AuthService
 from app.auth.session_control import SessionControl
 from app.auth.session_views import SESSION_VIEWS
@@ -89,7 +91,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         for name, listener in feature.listeners:
             bus.subscribe(name, listener)
     sessions = SessionManager(settings, db.engine, db.reader)
-    auth = AuthService(settings, sessions, Passwords(settings.auth), bus, mailer, store)
+    second_factors = [factor for f in ENABLED for factor in f.second_factors]
+    auth = AuthService(settings, sessions, Passwords(settings.auth), bus, mailer, store, second_factors)
     common_passwords()  # load the list now rather than on the first sign-up
 
     async def shutdown() -> None:
@@ -107,7 +110,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             health,
             ready,
             auth_api,
-            Router("/", route_handlers=[*ENTRANCE_VIEWS, *ACCOUNT_VIEWS, *SESSION_VIEWS], include_in_schema=False),
+            Router(
+                "/",
+                route_handlers=[*ENTRANCE_VIEWS, *ACCOUNT_VIEWS, *SESSION_VIEWS, *SECOND_FACTOR_VIEWS],
+                include_in_schema=False,
+            ),
             static,
             *(handler for f in ENABLED for handler in f.route_handlers),
         ],
@@ -132,7 +139,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         csrf_config=csrf_config(settings),
         template_config=template_config(template_dirs),
         before_send=[security_headers(settings)],
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, SecondFactorRequired: second_factor_required_handler},
         stores={RATE_LIMIT_STORE: store, "response_cache": MemoryStore()},
         response_cache_config=ResponseCacheConfig(store="response_cache"),
         state=State(
@@ -149,6 +156,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "scripts": [src for f in ENABLED for src in f.scripts],
                 "stylesheets": [href for f in ENABLED for href in f.stylesheets],
                 "features": [f.name for f in ENABLED],
+                "security_sections": [(f.name, tpl) for f in ENABLED for tpl in f.security_sections],
+                "security_contexts": [(f.name, f.security_context) for f in ENABLED if f.security_context],
             }
         ),
         # The spec only: documentation UIs load scripts from CDNs, which the strict CSP forbids.

@@ -107,11 +107,18 @@ async def _security(
         section, hint = SECURITY_FORMS[resumed.action]
         context |= {"form": resumed.fields, "resumed": section, "resume_hint": hint}
     settings = request.app.state.settings.auth
+    state = request.app.state
+    security = {name: await provide(db, user) for name, provide in state.security_contexts}
+    gate = state.auth.gate
+    trusted = await gate.trusted_devices(db, user.user_id, request.cookies.get(gate.trust_cookie_name))
     return page(
         request,
         "auth/security.html",
         sessions=await sessions.rows(db, user),
         cookie_cache_max_age=settings.cookie_cache_max_age if settings.cookie_cache else None,
+        trusted_devices=trusted,
+        security_sections=[template for _, template in state.security_sections],
+        security=security,
         **context,
     )
 

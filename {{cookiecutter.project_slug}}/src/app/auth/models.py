@@ -1,4 +1,5 @@
-"""Tables of the auth core: user, account, session and verification (Better Auth's schema).
+"""Tables of the auth core: user, account, session, verification (Better Auth's schema), and the
+second-factor gate's pending sign-ins and trusted devices.
 
 Secrets are never stored: sessions and verification tokens keep only a SHA-256 of the token,
 credential accounts keep only a password hash.
@@ -92,3 +93,34 @@ class Verification(SQLModel, table=True):
     payload: str = Field(default="", max_length=1024)
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PendingSignIn(SQLModel, table=True):
+    """A first factor that passed for a user with a second factor: not a session, see app.auth.second_factor."""
+
+    __tablename__ = "pending_sign_in"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(sa_column=Column(ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True))
+    token_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    method: str = Field(max_length=30)
+    persistent: bool = True
+    replaces: uuid.UUID | None = None
+    attempts: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class TrustedDevice(SQLModel, table=True):
+    """A browser where the user passed the second factor and asked not to be asked again for a while."""
+
+    __tablename__ = "trusted_device"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(sa_column=Column(ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True))
+    token_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    ip_address: str | None = Field(default=None, max_length=45)
+    user_agent: str | None = Field(default=None, max_length=512)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_used_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)

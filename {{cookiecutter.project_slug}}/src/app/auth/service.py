@@ -7,9 +7,12 @@ so the audit log) and the hooks of `app/hooks.py` run.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
 from urllib.parse import urlencode
 
 from email_validator import EmailNotValidError, validate_email
@@ -21,8 +24,15 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import hooks
-from app.auth.models import CREDENTIAL_PROVIDER, Account, Session, User, Verification
+from app.auth.models import CREDENTIAL_PROVIDER, Account, PendingSignIn, Session, User, Verification
 from app.auth.passwords import PasswordPolicyError, Passwords
+from app.auth.second_factor import (
+    InvalidSecondFactor,
+    SecondFactor,
+    SecondFactorExpired,
+    SecondFactorGate,
+    SecondFactorRequired,
+)
 from app.auth.sessions import Principal, SessionManager
 from app.core.crypto import hash_token, new_token
 from app.core.db import utcnow
@@ -69,6 +79,8 @@ class SignInResult:
     user: User
     session: Session
     token: str
+    # The trusted-device cookie's value, when the user ticked "Trust this device" on the challenge.
+    trust_token: str | None = None
 
 
 class AuthService:
@@ -82,6 +94,7 @@ class AuthService:
         bus: EventBus,
         mailer: Mailer,
         store: Store,
+        second_factors: Sequence[SecondFactor] = (),
     ) -> None:
         self.settings = settings
         self.sessions = sessions
@@ -93,6 +106,7 @@ class AuthService:
             store, "failed-sign-in", limits.failed_sign_in_budget, limits.failed_sign_in_window
         )
         self.mail_budget = Budget(store, "mail", limits.mail_per_address, 60)
+        self.gate = SecondFactorGate(settings, list(second_factors))
 
     # --- input ---------------------------------------------------------------------------
 
@@ -301,24 +315,108 @@ class AuthService:
         method: str,
         persistent: bool,
         replaces: uuid.UUID | None = None,
+        *,
+        multi_factor: bool = False,
+        second_factor: str | None = None,
     ) -> SignInResult:
-        """The common end of every sign-in path: hooks, a fresh token, the event, commit.
+        """The common end of every sign-in path: the second-factor gate, hooks, a fresh token, the event, commit.
 
         `replaces` is the session the browser had before, revoked so that no token survives a sign-in.
+        Unless the caller proved a multi-factor credential (`multi_factor`), a user with an enrolled
+        second factor gets no session here: a pending sign-in and `SecondFactorRequired` instead.
         """
         if user.is_banned(utcnow()):
             await self.emit(db, EventName.SIGN_IN_FAILED, meta, None, "user", user.id, reason="banned", method=method)
             await db.commit()
             raise AccountBanned()
+        trusted = False
+        if not multi_factor and (factors := await self.gate.enrolled(db, user.id)):
+            trusted = await self.gate.trusted(db, user.id, meta.trusted_device)
+            if not trusted:
+                token = await self.gate.start(db, user, method, persistent, replaces)
+                names = [factor.name for factor in factors]
+                await self.emit(
+                    db, EventName.SECOND_FACTOR_REQUIRED, meta, user.id, "user", user.id, method=method, factors=names
+                )
+                await db.commit()
+                raise SecondFactorRequired(token, names)
         ctx = hooks.HookContext(db, meta)
         await hooks.before_sign_in(ctx, user, method)
         if replaces is not None:
             await self.sessions.revoke(db, replaces)
         session, token = await self.sessions.create(db, user, meta, method, persistent)
-        await self.emit(db, EventName.SESSION_CREATED, meta, user.id, "session", session.id, method=method)
+        extra: dict[str, object] = {"second_factor": second_factor} if second_factor else {}
+        if trusted:
+            extra["trusted_device"] = True
+        await self.emit(db, EventName.SESSION_CREATED, meta, user.id, "session", session.id, method=method, **extra)
         await hooks.after_sign_in(ctx, user, session)
         await db.commit()
         return SignInResult(user, session, token)
+
+    # --- the second factor (see app.auth.second_factor) ------------------------------------
+
+    async def pending_second_factor(self, db: AsyncSession, pending_token: str) -> PendingSignIn | None:
+        """The browser's unexpired pending sign-in, not used up."""
+        return await self.gate.pending(db, pending_token)
+
+    async def require_pending(self, db: AsyncSession, pending_token: str) -> PendingSignIn:
+        """The pending sign-in, or SecondFactorExpired; TooManyAttempts while the account's budget is spent."""
+        pending = await self.gate.pending(db, pending_token)
+        if pending is None:
+            raise SecondFactorExpired()
+        user = await db.get(User, pending.user_id)
+        if user is None:
+            raise SecondFactorExpired()
+        if await self.failed_sign_ins.exceeded(user.email):
+            raise TooManyAttempts(
+                self.failed_sign_ins.retry_after(),
+                "Too many failed sign-ins for this account. Try again later or reset your password.",
+            )
+        return pending
+
+    async def finish_second_factor(
+        self, db: AsyncSession, meta: RequestMeta, pending_token: str, factor: str, *, trust_device: bool = False
+    ) -> SignInResult:
+        """Use the pending sign-in up (exactly once) and open its session, as multi-factor.
+
+        Called by a feature in the transaction where it verified (and, for one-time codes, spent) its factor.
+        """
+        claimed = await self.gate.claim(db, pending_token)
+        user = await db.get(User, claimed[0]) if claimed else None
+        if claimed is None or user is None:
+            await db.commit()
+            raise SecondFactorExpired()
+        _, method, persistent, replaces = claimed
+        trust_token = None
+        if trust_device:
+            trust_token = await self.gate.trust(db, meta, user.id)
+            await self.emit(db, EventName.TRUSTED_DEVICE_ADDED, meta, user.id, "user", user.id, factor=factor)
+        result = await self.open_session(
+            db, meta, user, method, persistent, replaces, multi_factor=True, second_factor=factor
+        )
+        await self.failed_sign_ins.reset(user.email)
+        return dataclasses.replace(result, trust_token=trust_token)
+
+    async def fail_second_factor(
+        self, db: AsyncSession, meta: RequestMeta, pending_token: str, factor: str
+    ) -> NoReturn:
+        """Count a wrong code against the challenge (5 end it) and the account's failed-sign-in budget; raise."""
+        counted = await self.gate.fail(db, pending_token)
+        if counted is None:
+            await db.commit()
+            raise SecondFactorExpired()
+        user_id, left = counted
+        user = await db.get(User, user_id)
+        if user is not None:
+            await self.failed_sign_ins.hit(user.email)
+        await self.emit(
+            db, EventName.SECOND_FACTOR_FAILED, meta, None, "user", user_id, factor=factor, attempts_left=left
+        )
+        await db.commit()
+        if left == 0:
+            raise SecondFactorExpired("Too many wrong codes. Sign in again.")
+        plural = "attempt" if left == 1 else "attempts"
+        raise InvalidSecondFactor(f"That code is not correct. {left} {plural} left.", field="code")
 
     async def sign_out(self, db: AsyncSession, meta: RequestMeta, principal: Principal) -> None:
         """Delete the session row."""
@@ -398,6 +496,7 @@ class AuthService:
         user.email_verified = True  # the link proved the mailbox
         db.add(user)
         revoked = await self.sessions.revoke_all(db, user.id)
+        await self.gate.revoke_trust(db, user.id)  # a browser trusted before the reset must ask again
         await self.failed_sign_ins.reset(user.email)  # the owner proved themselves: lift a lockout
         await self.emit_revoked(db, meta, user.id, revoked, "password-reset")
         await self.emit(db, EventName.PASSWORD_RESET, meta, user.id, "user", user.id, sessions_revoked=len(revoked))
@@ -432,7 +531,13 @@ class AuthService:
             db, EventName.PASSWORD_CHANGED, meta, user.id, "user", user.id, other_sessions_revoked=revoke_others
         )
         return await self.open_session(
-            db, meta, user, principal.sign_in_method, principal.persistent, replaces=principal.session_id
+            db,
+            meta,
+            user,
+            principal.sign_in_method,
+            principal.persistent,
+            replaces=principal.session_id,
+            multi_factor=True,
         )
 
     async def reauthenticate(self, db: AsyncSession, meta: RequestMeta, principal: Principal, password: str) -> None:

@@ -8,6 +8,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromQuery
 from litestar.response import Template
 
+from app.auth.second_factor import SecondFactorRequired
 from app.auth.web import DB, Auth, CurrentUser, MaybePrincipal, request_meta
 from app.core.errors import AppError, InvalidInput, InvalidToken
 from app.core.redirects import safe_redirect
@@ -61,6 +62,9 @@ async def sign_in_submit(request: Request[Any, Any, Any], db: DB, auth: Auth, pr
             remember=form["remember"] == "on",
             replaces=principal.session_id if principal else None,
         )
+    except SecondFactorRequired as challenge:
+        challenge.next_path = target  # the central handler sends the browser to the challenge, then there
+        raise
     except AppError as error:
         return _form_error(request, "auth/sign_in.html", error, form, next=target)
     cookie = auth.sessions.cookie(result.token, result.session.persistent, result.session.expires_at)

@@ -34,7 +34,10 @@ Resumed = NamedDependency[StashedForm | None]
 def request_meta(request: Request[Any, Any, Any]) -> RequestMeta:
     """Client IP (proxy-aware, see app.core.ratelimit) and user agent of a request."""
     client_ip = request.app.state.client_ip
-    return RequestMeta(ip=client_ip(request), user_agent=request.headers.get("user-agent", "")[:512] or None)
+    trusted = request.cookies.get(request.app.state.auth.gate.trust_cookie_name) or None
+    return RequestMeta(
+        ip=client_ip(request), user_agent=request.headers.get("user-agent", "")[:512] or None, trusted_device=trusted
+    )
 
 
 def provide_auth(request: Request[Any, Any, Any]) -> AuthService:

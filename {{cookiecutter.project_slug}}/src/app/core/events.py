@@ -31,6 +31,10 @@ class EventName(StrEnum):
     SESSION_CREATED = "session.created"
     SESSION_REVOKED = "session.revoked"
     SESSION_REAUTHENTICATED = "session.reauthenticated"
+    SECOND_FACTOR_REQUIRED = "session.second_factor_required"
+    SECOND_FACTOR_FAILED = "session.second_factor_failed"
+    TRUSTED_DEVICE_ADDED = "session.trusted_device_added"
+    TRUSTED_DEVICE_REVOKED = "session.trusted_device_revoked"
     PASSWORD_CHANGED = "password.changed"  # noqa: S105 - a name, not a secret
     PASSWORD_RESET_REQUESTED = "password.reset_requested"  # noqa: S105 - a name, not a secret
     PASSWORD_RESET = "password.reset"  # noqa: S105 - a name, not a secret
@@ -42,6 +46,8 @@ class RequestMeta:
 
     ip: str | None = None
     user_agent: str | None = None
+    # The browser's trusted-device cookie (see app.auth.second_factor); never logged.
+    trusted_device: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ removing its folder and its line in `app/features/__init__.py` removes it comple
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,8 +14,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import click
     from litestar.types import ControllerRouterHandler
+    from sqlmodel.ext.asyncio.session import AsyncSession
 
     from app.auth.credentials import Authenticator
+    from app.auth.second_factor import SecondFactor
+    from app.auth.sessions import Principal
     from app.core.events import Listener
 
 
@@ -49,3 +52,8 @@ class Feature:
     # page's own <script> tags, so a feature's behaviour is attached from the layout, by delegation.
     scripts: Sequence[str] = ()
     stylesheets: Sequence[str] = ()
+    # Second factors the sign-in challenge offers (TOTP, recovery codes, passkeys), see app.auth.second_factor.
+    second_factors: Sequence[SecondFactor] = ()
+    # Cards included (with context) on the security page, and the data they need, under `security[name]`.
+    security_sections: Sequence[str] = ()
+    security_context: Callable[[AsyncSession, Principal], Awaitable[dict[str, Any]]] | None = None

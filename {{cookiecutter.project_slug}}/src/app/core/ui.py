@@ -35,6 +35,10 @@ NOTICES: dict[str, str] = {
     "other-sessions-revoked": "Your other devices are signed out.",
     "signed-out-everywhere": "You are signed out on every device.",
     "verification-sent": "If that address is waiting for verification, a new link is on its way.",
+    "second-factor-expired": "Your sign-in expired before the second step. Sign in again.",
+    "second-factor-cancelled": "Sign-in cancelled.",
+    "trusted-device-revoked": "That browser will ask for your second step again.",
+    "trusted-devices-revoked": "Every browser will ask for your second step again.",
 }
 
 

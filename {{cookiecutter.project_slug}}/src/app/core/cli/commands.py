@@ -171,9 +171,11 @@ def sessions_cleanup(app: Litestar) -> None:
         async with db.sessions() as session:
             sessions = await auth.sessions.delete_expired(session)
             result = await session.exec(delete(Verification).where(col(Verification.expires_at) <= utcnow()))
+            # Pending second-factor sign-ins and trusted browsers past their time are tokens too.
+            stale = await auth.gate.delete_expired(session)
             await session.commit()
         await db.dispose()
-        return sessions, int(result.rowcount or 0)
+        return sessions, int(result.rowcount or 0) + stale
 
     sessions, tokens = anyio.run(cleanup)
     click.echo(f"Deleted {sessions} expired sessions and {tokens} expired tokens.")

@@ -12,6 +12,7 @@ from litestar import Request, Router, get, post
 from litestar.params import FromQuery
 from litestar.response import Template
 
+from app.auth.second_factor import SecondFactorRequired
 from app.auth.web import DB, Auth, MaybePrincipal, request_meta
 from app.core.errors import AppError, InvalidToken
 from app.core.redirects import safe_redirect
@@ -67,6 +68,9 @@ async def magic_link_sign_in(request: Request[Any, Any, Any], db: DB, auth: Auth
         )
     except InvalidToken as error:
         return page(request, "magic_link/confirm.html", status_code=400, invalid=True, message=error.message)
+    except SecondFactorRequired as challenge:
+        challenge.next_path = target  # the central handler sends the browser to the challenge, then there
+        raise
     cookie = auth.sessions.cookie(result.token, result.session.persistent, result.session.expires_at)
     return redirect(request, target, cookies=[cookie])
 

@@ -1,7 +1,7 @@
 """Users can be banned: a flag, a reason and an optional expiry (Better Auth's admin fields).
 
-Revision ID: 0002_user_ban
-Revises: 0001_auth
+Revision ID: 0003_user_ban
+Revises: 0002_second_factor
 Create Date: 2026-11-22
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from app.core.db import UTCDateTime
 
-revision: str = "0002_user_ban"
-down_revision: str | Sequence[str] | None = "0001_auth"
+revision: str = "0003_user_ban"
+down_revision: str | Sequence[str] | None = "0002_second_factor"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

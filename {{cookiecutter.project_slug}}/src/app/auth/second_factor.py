@@ -1,0 +1,342 @@
+"""The second-factor gate: after a first factor, users with a second one get a challenge, not a session.
+
+`AuthService.open_session` is the one end of every sign-in path (password, magic link, OAuth,
+passkey). When a feature reports an enrolled second factor (`Feature.second_factors`) and the
+caller did not prove one already (`multi_factor=True`), it stores a *pending sign-in* (hashed
+random token, 5 minutes, at most 5 wrong codes) and raises `SecondFactorRequired`; the handler
+here answers with the pending cookie and a redirect to `/sign-in/second-factor` (JSON clients
+get Better Auth's `{"twoFactorRedirect": true}`). The pending cookie is not a session: every
+protected route still answers 401 until a factor calls `auth.finish_second_factor`.
+
+A browser where the user ticked "Trust this device" carries a signed cookie naming a
+`trusted_device` row (30 days, revocable from the security page); it skips the challenge.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from urllib.parse import urlencode
+
+from litestar import Request, Response
+from litestar.datastructures import Cookie
+from litestar.response import Redirect
+from sqlalchemy import delete, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.auth.devices import DeviceInfo, describe
+from app.auth.models import PendingSignIn, TrustedDevice, User
+from app.core.crypto import Signer, hash_token, new_token
+from app.core.db import utcnow
+from app.core.errors import AppError, wants_json
+from app.core.events import RequestMeta
+
+if TYPE_CHECKING:
+    from app.auth.service import SignInResult
+    from app.settings import Settings
+
+CHALLENGE_PATH = "/sign-in/second-factor"
+PENDING_TTL = 300
+MAX_ATTEMPTS = 5
+TRUST_DAYS = 30
+P = PendingSignIn.__table__.c  # type: ignore[attr-defined]
+T = TrustedDevice.__table__.c  # type: ignore[attr-defined]
+
+
+@runtime_checkable
+class SecondFactor(Protocol):
+    """What a feature offering a second factor contributes (see `Feature.second_factors`)."""
+
+    name: str  # "totp", "recovery_code", "passkey"
+    label: str  # "Authenticator app"
+    template: str  # partial included on the challenge page, e.g. "two_factor/challenge_totp.html"
+
+    async def enrolled(self, db: AsyncSession, user_id: uuid.UUID) -> bool:
+        """Whether this user can pass this factor."""
+        ...
+
+
+class SecondFactorRequired(Exception):  # a signal, like StopIteration, not an error
+    """The first factor passed; the browser gets the pending cookie and goes to the challenge."""
+
+    def __init__(self, token: str, factors: list[str], next_path: str | None = None) -> None:
+        super().__init__("second factor required")
+        self.token = token
+        self.factors = factors
+        self.next_path = next_path
+
+
+class SecondFactorExpired(AppError):
+    """No pending sign-in for this browser: never started, used, expired, or 5 wrong codes."""
+
+    code = "INVALID_TWO_FACTOR_COOKIE"
+    status_code = 401
+    default_message = "Your sign-in has expired. Sign in again."
+
+
+class InvalidSecondFactor(AppError):
+    """A wrong code; the challenge goes on while attempts are left."""
+
+    code = "INVALID_CODE"
+    status_code = 401
+    default_message = "That code is not correct."
+    FIELD: ClassVar[str] = "code"
+
+
+@dataclass(frozen=True)
+class TrustedDeviceRow:
+    """One line of the trusted-device list on the security page."""
+
+    id: uuid.UUID
+    device: DeviceInfo
+    ip_address: str | None
+    created_at: datetime
+    expires_at: datetime
+    current: bool = False
+
+
+class SecondFactorGate:
+    """Pending sign-ins, trusted devices and their cookies; no HTTP objects besides cookies."""
+
+    def __init__(self, settings: Settings, factors: list[SecondFactor]) -> None:
+        self.factors = factors
+        production = settings.app.is_production
+        self.secure = production
+        self.pending_cookie_name = "__Host-pending_sign_in" if production else "pending_sign_in"
+        self.trust_cookie_name = "__Host-trusted_device" if production else "trusted_device"
+        self._trust_signer = Signer(
+            settings.secrets.secret_key, "trusted-device", settings.secrets.secret_key_fallbacks
+        )
+
+    async def enrolled(self, db: AsyncSession, user_id: uuid.UUID) -> list[SecondFactor]:
+        """The factors this user can pass, in feature order."""
+        return [factor for factor in self.factors if await factor.enrolled(db, user_id)]
+
+    # --- pending sign-ins ------------------------------------------------------------------
+
+    async def start(
+        self, db: AsyncSession, user: User, method: str, persistent: bool, replaces: uuid.UUID | None
+    ) -> str:
+        """Store a pending sign-in (the caller commits); return its secret token for the cookie."""
+        token = new_token()
+        now = utcnow()
+        db.add(
+            PendingSignIn(
+                user_id=user.id,
+                token_hash=hash_token(token),
+                method=method,
+                persistent=persistent,
+                replaces=replaces,
+                created_at=now,
+                expires_at=now + timedelta(seconds=PENDING_TTL),
+            )
+        )
+        return token
+
+    async def pending(self, db: AsyncSession, token: str) -> PendingSignIn | None:
+        """The unexpired pending sign-in of this token, without using it up."""
+        if not token or len(token) > 128:
+            return None
+        row = (await db.exec(select(PendingSignIn).where(PendingSignIn.token_hash == hash_token(token)))).first()
+        if row is None or row.expires_at <= utcnow():
+            return None
+        return row
+
+    async def claim(self, db: AsyncSession, token: str) -> tuple[uuid.UUID, str, bool, uuid.UUID | None] | None:
+        """Atomically use the pending sign-in up (DELETE ... RETURNING): exactly one caller gets it."""
+        if not token or len(token) > 128:
+            return None
+        query = (
+            delete(PendingSignIn)
+            .where(P.token_hash == hash_token(token))
+            .returning(P.user_id, P.method, P.persistent, P.replaces, P.expires_at)
+        )
+        row = (await db.exec(query)).first()
+        if row is None or row.expires_at <= utcnow():
+            return None
+        return row.user_id, row.method, row.persistent, row.replaces
+
+    async def fail(self, db: AsyncSession, token: str) -> tuple[uuid.UUID, int] | None:
+        """Count a wrong code; (user id, attempts left), the row deleted at 0; None if there is no challenge."""
+        if not token or len(token) > 128:
+            return None
+        query = (
+            update(PendingSignIn)
+            .where(P.token_hash == hash_token(token), P.expires_at > utcnow())
+            .values(attempts=P.attempts + 1)
+            .returning(P.user_id, P.attempts)
+        )
+        row = (await db.exec(query)).first()
+        if row is None:
+            return None
+        left = max(0, MAX_ATTEMPTS - int(row.attempts))
+        if left == 0:
+            await db.exec(delete(PendingSignIn).where(P.token_hash == hash_token(token)))
+        return row.user_id, left
+
+    async def delete_expired(self, db: AsyncSession) -> int:
+        """Remove stale pending sign-ins and trusted devices (`app sessions cleanup`)."""
+        now = utcnow()
+        pending = await db.exec(delete(PendingSignIn).where(P.expires_at <= now))
+        trusted = await db.exec(delete(TrustedDevice).where(T.expires_at <= now))
+        return int(pending.rowcount or 0) + int(trusted.rowcount or 0)
+
+    # --- trusted devices -------------------------------------------------------------------
+
+    async def trust(self, db: AsyncSession, meta: RequestMeta, user_id: uuid.UUID) -> str:
+        """Remember this browser for TRUST_DAYS (the caller commits); return the signed cookie value."""
+        token = new_token()
+        now = utcnow()
+        db.add(
+            TrustedDevice(
+                user_id=user_id,
+                token_hash=hash_token(token),
+                ip_address=meta.ip,
+                user_agent=(meta.user_agent or "")[:512] or None,
+                created_at=now,
+                last_used_at=now,
+                expires_at=now + timedelta(days=TRUST_DAYS),
+            )
+        )
+        return self._trust_signer.sign(token)
+
+    async def trusted(self, db: AsyncSession, user_id: uuid.UUID, cookie_value: str | None) -> bool:
+        """Whether the browser's trust cookie names an unexpired trust record of this user."""
+        token = self._trust_signer.unsign(cookie_value) if cookie_value and len(cookie_value) < 200 else None
+        if not token:
+            return False
+        query = select(TrustedDevice).where(
+            TrustedDevice.token_hash == hash_token(token),
+            TrustedDevice.user_id == user_id,
+            col(TrustedDevice.expires_at) > utcnow(),
+        )
+        row = (await db.exec(query)).first()
+        if row is None:
+            return False
+        row.last_used_at = utcnow()
+        db.add(row)
+        return True
+
+    def current_trust_hash(self, cookie_value: str | None) -> str | None:
+        """The stored hash of the browser's trust cookie (to mark "this device" in the list)."""
+        token = self._trust_signer.unsign(cookie_value) if cookie_value and len(cookie_value) < 200 else None
+        return hash_token(token) if token else None
+
+    async def trusted_devices(
+        self, db: AsyncSession, user_id: uuid.UUID, cookie_value: str | None = None
+    ) -> list[TrustedDeviceRow]:
+        """The user's unexpired trusted browsers, newest first."""
+        current = self.current_trust_hash(cookie_value)
+        query = (
+            select(TrustedDevice)
+            .where(TrustedDevice.user_id == user_id, col(TrustedDevice.expires_at) > utcnow())
+            .order_by(col(TrustedDevice.created_at).desc())
+        )
+        return [
+            TrustedDeviceRow(
+                row.id,
+                describe(row.user_agent),
+                row.ip_address,
+                row.created_at,
+                row.expires_at,
+                row.token_hash == current,
+            )
+            for row in (await db.exec(query)).all()
+        ]
+
+    async def revoke_trust(self, db: AsyncSession, user_id: uuid.UUID, device_id: uuid.UUID | None = None) -> int:
+        """Forget one trusted browser of the user (or all of them); how many went."""
+        query = delete(TrustedDevice).where(T.user_id == user_id)
+        if device_id is not None:
+            query = query.where(T.id == device_id)
+        result = await db.exec(query)
+        return int(result.rowcount or 0)
+
+    # --- cookies ---------------------------------------------------------------------------
+
+    def pending_cookie(self, token: str) -> Cookie:
+        """The browser's handle on its pending sign-in: HttpOnly, `__Host-` in production, 5 minutes."""
+        return Cookie(
+            key=self.pending_cookie_name,
+            value=token,
+            max_age=PENDING_TTL,
+            path="/",
+            httponly=True,
+            secure=self.secure,
+            samesite="lax",
+        )
+
+    def clear_pending_cookie(self) -> Cookie:
+        """Expire the pending cookie (after success, cancel or expiry)."""
+        return Cookie(
+            key=self.pending_cookie_name,
+            value="",
+            max_age=0,
+            path="/",
+            httponly=True,
+            secure=self.secure,
+            samesite="lax",
+        )
+
+    def trust_cookie(self, value: str) -> Cookie:
+        """The trusted-device cookie, kept TRUST_DAYS."""
+        return Cookie(
+            key=self.trust_cookie_name,
+            value=value,
+            max_age=TRUST_DAYS * 86400,
+            path="/",
+            httponly=True,
+            secure=self.secure,
+            samesite="lax",
+        )
+
+
+def pending_token(request: Request[Any, Any, Any]) -> str:
+    """The pending sign-in token from the request's cookie ('' when absent)."""
+    gate: SecondFactorGate = request.app.state.auth.gate
+    return request.cookies.get(gate.pending_cookie_name, "")
+
+
+def trust_cookie_value(request: Request[Any, Any, Any]) -> str | None:
+    """The raw trusted-device cookie, if the browser has one."""
+    gate: SecondFactorGate = request.app.state.auth.gate
+    return request.cookies.get(gate.trust_cookie_name) or None
+
+
+def session_cookies(request: Request[Any, Any, Any], result: SignInResult) -> list[Cookie]:
+    """After a passed challenge: the session cookie, the pending cookie cleared, the trust cookie if asked for."""
+    auth = request.app.state.auth
+    cookies = [
+        auth.sessions.cookie(result.token, result.session.persistent, result.session.expires_at),
+        auth.gate.clear_pending_cookie(),
+    ]
+    if result.trust_token:
+        cookies.append(auth.gate.trust_cookie(result.trust_token))
+    return cookies
+
+
+def challenge_location(next_path: str | None) -> str:
+    """The challenge page, carrying where to go afterwards."""
+    if next_path and next_path != "/":
+        return f"{CHALLENGE_PATH}?{urlencode({'next': next_path})}"
+    return CHALLENGE_PATH
+
+
+def second_factor_required_handler(request: Request[Any, Any, Any], exc: SecondFactorRequired) -> Response[Any]:
+    """The central answer to SecondFactorRequired: the pending cookie, then the challenge.
+
+    A session cookie the browser had stays untouched: its session is revoked (`replaces`) only
+    when the challenge is passed.
+    """
+    gate: SecondFactorGate = request.app.state.auth.gate
+    cookie = gate.pending_cookie(exc.token)
+    if wants_json(request):
+        body = {"twoFactorRedirect": True, "twoFactorMethods": exc.factors}
+        return Response(body, status_code=200, cookies=[cookie], headers={"cache-control": "no-store"})
+    location = challenge_location(exc.next_path or request.query_params.get("next"))
+    if request.headers.get("hx-request"):
+        return Response(None, status_code=200, headers={"HX-Redirect": location}, cookies=[cookie])
+    return Redirect(location, status_code=303, cookies=[cookie])

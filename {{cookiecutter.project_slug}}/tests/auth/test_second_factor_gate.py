@@ -1,0 +1,98 @@
+"""The core's second-factor gate on its own, with a factor defined here (any feature's factor plugs in the same way).
+
+Every first factor ends in `AuthService.open_session`; with a factor enrolled it opens no session
+but a pending sign-in that only `finish_second_factor` turns into one, once.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from litestar import Litestar
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.auth.second_factor import InvalidSecondFactor, SecondFactorExpired
+from app.core.events import RequestMeta
+from tests.conftest import STRONG_PASSWORD, Client, sign_up_api, unique_email
+
+
+class EnrolledFor:
+    """A second factor that the given users have (what a TOTP or passkey feature reports)."""
+
+    name = "test_factor"
+    label = "Test factor"
+    template = "components/second_factor.html"
+
+    def __init__(self) -> None:
+        self.users: set[str] = set()
+
+    async def enrolled(self, db: AsyncSession, user_id: uuid.UUID) -> bool:
+        return str(user_id) in self.users
+
+
+async def _user_with_factor(client: Client, app: Litestar) -> tuple[str, EnrolledFor]:
+    email = unique_email()
+    user = (await sign_up_api(client, email)).json()["user"]
+    factor = EnrolledFor()
+    factor.users.add(user["id"])
+    app.state.auth.gate.factors.append(factor)
+    return email, factor
+
+
+async def test_no_factor_no_challenge(client: Client) -> None:
+    email = unique_email()
+    await sign_up_api(client, email)
+    response = await client.post("/api/auth/sign-in/email", json={"email": email, "password": STRONG_PASSWORD})
+    assert response.json()["user"]["email"] == email and "session" in client.cookies
+
+
+async def test_gate_holds_until_the_factor_finishes_once(client: Client, app: Litestar) -> None:
+    email, _ = await _user_with_factor(client, app)
+    response = await client.post("/api/auth/sign-in/email", json={"email": email, "password": STRONG_PASSWORD})
+    assert response.json() == {"twoFactorRedirect": True, "twoFactorMethods": ["test_factor"]}
+    assert "session" not in client.cookies
+    pending = client.cookies["pending_sign_in"]
+    assert (await client.get("/api/auth/get-session")).json() is None
+    page = await client.get("/sign-in/second-factor")
+    assert page.status_code == 200 and "Two-step verification" in page.text
+    auth = app.state.auth
+    async with app.state.db.sessions() as db:
+        assert (await auth.pending_second_factor(db, pending)) is not None
+        result = await auth.finish_second_factor(db, RequestMeta(), pending, "test_factor")
+    client.cookies.set("session", result.token)
+    assert (await client.get("/api/auth/get-session")).json()["user"]["email"] == email
+    async with app.state.db.sessions() as db:
+        with pytest.raises(SecondFactorExpired):  # used up: it never opens a second session
+            await auth.finish_second_factor(db, RequestMeta(), pending, "test_factor")
+
+
+async def test_failures_count_and_end_the_challenge(client: Client, app: Litestar) -> None:
+    email, _ = await _user_with_factor(client, app)
+    await client.post("/api/auth/sign-in/email", json={"email": email, "password": STRONG_PASSWORD})
+    pending = client.cookies["pending_sign_in"]
+    auth = app.state.auth
+    raised: list[str] = []
+    for _ in range(5):
+        async with app.state.db.sessions() as db:
+            try:
+                await auth.fail_second_factor(db, RequestMeta(), pending, "test_factor")
+            except (InvalidSecondFactor, SecondFactorExpired) as error:
+                raised.append(error.code)
+    assert raised == ["INVALID_CODE"] * 4 + ["INVALID_TWO_FACTOR_COOKIE"]
+    async with app.state.db.sessions() as db:
+        assert await auth.pending_second_factor(db, pending) is None
+
+
+async def test_changing_the_password_rotates_the_session_without_a_challenge(client: Client, app: Litestar) -> None:
+    email = unique_email()
+    user = (await sign_up_api(client, email)).json()["user"]
+    await client.post("/api/auth/sign-in/email", json={"email": email, "password": STRONG_PASSWORD})
+    factor = EnrolledFor()
+    factor.users.add(user["id"])
+    app.state.auth.gate.factors.append(factor)
+    changed = await client.post(
+        "/api/auth/change-password",
+        json={"currentPassword": STRONG_PASSWORD, "newPassword": "another long passphrase 77"},
+    )
+    assert changed.status_code == 200 and changed.json()["user"]["email"] == email
