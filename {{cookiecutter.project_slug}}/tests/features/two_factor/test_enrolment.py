@@ -8,6 +8,7 @@ import pyotp
 from litestar import Litestar
 from sqlmodel import select
 
+from app.core.audit import AuditLog
 from app.features.two_factor.models import RecoveryCode, TwoFactor
 from tests.conftest import STRONG_PASSWORD, Client, signed_in
 from tests.features.two_factor.helpers import age_sessions, code, enable_two_factor, password_sign_in
@@ -66,6 +67,8 @@ async def test_regenerate_and_disable_need_a_fresh_session(client: Client, app: 
     async with app.state.db.sessions() as db:
         assert (await db.exec(select(TwoFactor))).first() is None
         assert (await db.exec(select(RecoveryCode))).first() is None
+        events = [row.event for row in (await db.exec(select(AuditLog))).all()]
+    assert events.count("two_factor.recovery_codes_regenerated") == 1 and events.count("two_factor.disabled") == 1
 
 
 async def test_bad_input_is_a_clear_error(client: Client) -> None:
