@@ -87,7 +87,7 @@ async def test_codes_outside_one_step_are_refused(client: Client) -> None:
         assert far.status_code == 401 and far.json()["code"] == "INVALID_CODE"
 
 
-async def test_five_wrong_codes_end_the_challenge(client: Client) -> None:
+async def test_five_wrong_codes_end_the_challenge(client: Client, app: Litestar) -> None:
     email, secret, _ = await _enrolled(client)
     await password_sign_in(client, email)
     wrong = "000000" if code(secret) != "000000" else "111111"
@@ -101,6 +101,9 @@ async def test_five_wrong_codes_end_the_challenge(client: Client) -> None:
     late = await client.post("/api/auth/two-factor/verify-totp", json={"code": code(secret)})
     assert late.status_code == 401 and late.json()["code"] == "INVALID_TWO_FACTOR_COOKIE"
     assert (await client.get("/api/auth/get-session")).json() is None
+    async with app.state.db.sessions() as db:
+        failures = [row for row in (await db.exec(select(AuditLog))).all() if row.event == "two_factor.failed"]
+    assert len(failures) == 5 and all(row.data["factor"] == "totp" for row in failures)
 
 
 async def test_wrong_codes_spend_the_failed_sign_in_budget(make_app: AppFactory) -> None:

@@ -8,8 +8,9 @@ import pyotp
 from litestar import Litestar
 from sqlmodel import select
 
+from app.core.audit import AuditLog
 from app.features.two_factor.models import RecoveryCode, TwoFactor
-from tests.conftest import STRONG_PASSWORD, Client, signed_in
+from tests.conftest import BASE_URL, STRONG_PASSWORD, AppFactory, Client, signed_in
 from tests.features.two_factor.helpers import age_sessions, code, enable_two_factor, password_sign_in
 
 SECRET_RE = re.compile(r'data-secret="([A-Z2-7]+)"')
@@ -66,6 +67,8 @@ async def test_regenerate_and_disable_need_a_fresh_session(client: Client, app: 
     async with app.state.db.sessions() as db:
         assert (await db.exec(select(TwoFactor))).first() is None
         assert (await db.exec(select(RecoveryCode))).first() is None
+        events = [row.event for row in (await db.exec(select(AuditLog))).all()]
+    assert events.count("two_factor.recovery_codes_regenerated") == 1 and events.count("two_factor.disabled") == 1
 
 
 async def test_bad_input_is_a_clear_error(client: Client) -> None:
@@ -75,3 +78,16 @@ async def test_bad_input_is_a_clear_error(client: Client) -> None:
     assert (await client.post("/api/auth/two-factor/verify-totp", json={"code": 5})).status_code == 400
     assert (await client.post("/api/auth/two-factor/verify-backup-code", json={"code": "x"})).status_code == 401
     assert (await client.post("/api/auth/two-factor/disable", json={})).status_code == 400
+
+
+async def test_wrong_passwords_spend_the_account_budget(make_app: AppFactory) -> None:
+    app = make_app(rate_limit={"failed_sign_in_budget": 2})
+    async with Client(app=app) as client:
+        client.headers["origin"] = BASE_URL
+        await signed_in(client)
+        await enable_two_factor(client)
+        for _ in range(2):
+            wrong = await client.post("/api/auth/two-factor/disable", json={"password": "a wrong guess, twice"})
+            assert wrong.status_code == 400
+        locked = await client.post("/api/auth/two-factor/disable", json={"password": STRONG_PASSWORD})
+        assert locked.status_code == 429

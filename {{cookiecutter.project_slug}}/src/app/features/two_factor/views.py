@@ -48,7 +48,7 @@ async def setup_submit(request: Request[Any, Any, Any], db: DB, auth: Auth, user
     return page(request, "two_factor/setup.html", enrolment=enrolment)
 
 
-@post("/account/two-factor/confirm")
+@post("/account/two-factor/confirm", opt={"rate_limit": "sign_in"})
 async def confirm_submit(request: Request[Any, Any, Any], db: DB, auth: Auth, user: CurrentUser) -> Any:
     """Switch it on with a code from the app; show the recovery codes once."""
     form = await form_data(request, ["code"])
