@@ -125,7 +125,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 config.middleware
                 for config in rate_limit_configs(settings.rate_limit, client_ip_resolver(settings.app))
             ),
-            OriginCheckMiddleware(trusted_origins(settings), explain=settings.app.env == "development"),
+            OriginCheckMiddleware(
+                trusted_origins(settings),
+                explain=settings.app.env == "development",
+                exempt=frozenset(path for f in ENABLED for path in f.cross_site_posts),
+            ),
             SessionMiddleware(sessions, [a for f in ENABLED for a in f.authenticators]),
         ],
         csrf_config=csrf_config(settings),
@@ -148,6 +152,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "scripts": [src for f in ENABLED for src in f.scripts],
                 "stylesheets": [href for f in ENABLED for href in f.stylesheets],
                 "features": [f.name for f in ENABLED],
+                **{key: value for f in ENABLED if f.state for key, value in f.state(settings, auth).items()},
             }
         ),
         # The spec only: documentation UIs load scripts from CDNs, which the strict CSP forbids.

@@ -6,7 +6,7 @@ removing its folder and its line in `app/features/__init__.py` removes it comple
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,3 +49,9 @@ class Feature:
     # page's own <script> tags, so a feature's behaviour is attached from the layout, by delegation.
     scripts: Sequence[str] = ()
     stylesheets: Sequence[str] = ()
+    # Called with the Settings and the AuthService when the app is built; its entries are added to
+    # `app.state` (a feature's service, read by its handlers and templates as `request.app.state.<key>`).
+    state: Callable[[Any, Any], Mapping[str, Any]] | None = None
+    # Exact paths whose POSTs come from another site by design (an identity provider's form_post
+    # callback): the origin check skips them, so their handler must change nothing itself.
+    cross_site_posts: Sequence[str] = ()
