@@ -220,7 +220,7 @@ class OIDCProvider:
 
     # --- the Flask app --------------------------------------------------------------------
 
-    def _flask(self) -> Flask:  # noqa: C901 - the provider's routes read best together
+    def _flask(self) -> Flask:
         provider = self
         app = Flask("test_oidc_provider")
 
@@ -317,7 +317,7 @@ class OIDCProvider:
         def consent() -> Any:
             try:
                 grant = server.get_consent_grant(end_user=provider.identity)
-            except Exception as error:  # noqa: BLE001 - any refusal is shown as the provider would
+            except Exception as error:
                 return Response(f"<h1>Invalid request</h1><p>{escape(str(error))}</p>", status=400)
             who = provider.identity
             query = escape(urlencode(request.args))

@@ -85,4 +85,3 @@ class LinkedAccounts:
         """Forget a provider link (its tokens with it)."""
         await db.exec(delete(OAuthAccount).where(col(OAuthAccount.account_id) == account.id))
         await db.delete(account)
-

@@ -7,17 +7,22 @@ Failures raise `ProviderError` with a message for people; the caller turns it in
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from app.features.oauth.providers import Provider
+
+with warnings.catch_warnings():
+    # authlib announces its move to httpx2; its client keeps working on httpx meanwhile.
+    warnings.filterwarnings("ignore", message="The httpx module is deprecated")
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 # Only public-key signatures: a MAC (HS256) would let anyone who knows the client secret, or who
 # feeds the public key as a MAC key, forge tokens; "none" is no signature at all.
@@ -95,7 +100,9 @@ class ProviderClient:
         doc = await self._get_json(str(provider.discovery_url), "discovery")
         try:
             issuer = str(doc["issuer"])
-            algorithms = tuple(a for a in doc.get("id_token_signing_alg_values_supported", ["RS256"]) if a in SIGNATURE_ALGORITHMS)
+            algorithms = tuple(
+                a for a in doc.get("id_token_signing_alg_values_supported", ["RS256"]) if a in SIGNATURE_ALGORITHMS
+            )
             metadata = Metadata(
                 issuer=issuer,
                 authorization_endpoint=str(doc["authorization_endpoint"]),
@@ -193,7 +200,9 @@ class ProviderClient:
             registry.validate(claims)
         except JoseError as error:
             claim = getattr(error, "claim", "") or "claims"
-            raise ProviderError(f"{label}'s ID token is not for this sign-in ({claim}).", f"id-token-{claim}") from error
+            raise ProviderError(
+                f"{label}'s ID token is not for this sign-in ({claim}).", f"id-token-{claim}"
+            ) from error
         audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
         if len(audiences) > 1 and claims.get("azp") != self.provider.client_id:
             raise ProviderError(f"{label}'s ID token is not for this sign-in (azp).", "id-token-azp")

@@ -74,9 +74,11 @@ async def _github(client: ProviderClient, access_token: str) -> Profile:
     if not isinstance(user, dict) or not isinstance(user.get("id"), int):
         raise ProviderError("GitHub did not say who you are.", "userinfo")
     emails = await client.userinfo(access_token, "https://api.github.com/user/emails")
-    primary = next(
-        (e for e in emails if isinstance(e, dict) and e.get("primary")), None
-    ) if isinstance(emails, list) else None
+    primary = (
+        next((e for e in emails if isinstance(e, dict) and e.get("primary")), None)
+        if isinstance(emails, list)
+        else None
+    )
     return Profile(
         issuer=client.provider.issuer,
         subject=str(user["id"]),

@@ -137,7 +137,7 @@ class OAuthService:
             return None
         table = OAuthState.__table__  # type: ignore[attr-defined]
         query = delete(OAuthState).where(table.c.state_hash == hash_token(state)).returning(*table.c)
-        row = (await db.exec(query)).first()  # type: ignore[call-overload]
+        row = (await db.exec(query)).first()
         await db.commit()
         return OAuthState(**row._mapping) if row is not None else None
 
@@ -187,9 +187,9 @@ class OAuthService:
             metadata = await client.metadata()
             iss = params.get("iss")
             # RFC 9207: the authorization response names its issuer; a different one is a mix-up attack.
-            if (iss is not None or metadata.iss_parameter_supported) and not provider.tenant_issuer:
-                if iss != metadata.issuer:
-                    raise ProviderError(f"The answer did not come from {provider.label} (iss).", "iss-mismatch")
+            announced = iss is not None or metadata.iss_parameter_supported
+            if announced and not provider.tenant_issuer and iss != metadata.issuer:
+                raise ProviderError(f"The answer did not come from {provider.label} (iss).", "iss-mismatch")
             if not params.get("code"):
                 raise ProviderError(f"{provider.label} did not send an authorization code.", "code-missing")
             verifier = self.accounts.box.unseal(row.code_verifier, str(row.id)).decode()
@@ -230,7 +230,14 @@ class OAuthService:
         if link is None:
             link = await self.accounts.add(db, principal.user_id, provider.name, profile)
             await self.auth.emit(
-                db, ACCOUNT_LINKED, meta, principal.user_id, "account", link.account_id, provider=provider.name, how="user"
+                db,
+                ACCOUNT_LINKED,
+                meta,
+                principal.user_id,
+                "account",
+                link.account_id,
+                provider=provider.name,
+                how="user",
             )
         self.accounts.store_tokens(link, profile, token)
         db.add(link)
@@ -297,7 +304,9 @@ class OAuthService:
         user = User(name=name, email=email, email_verified=True, image=profile.image)
         db.add(user)
         await db.flush()
-        await self.auth.emit(db, EventName.USER_CREATED, meta, user.id, "user", user.id, method=f"oauth:{provider.name}")
+        await self.auth.emit(
+            db, EventName.USER_CREATED, meta, user.id, "user", user.id, method=f"oauth:{provider.name}"
+        )
         await hooks.after_user_create(ctx, user)
         return user, True
 
@@ -320,9 +329,7 @@ class OAuthService:
             raise CannotUnlinkLast()
         account = match[0]
         await self.accounts.remove(db, account)
-        await self.auth.emit(
-            db, ACCOUNT_UNLINKED, meta, principal.user_id, "account", account.id, provider=provider_id
-        )
+        await self.auth.emit(db, ACCOUNT_UNLINKED, meta, principal.user_id, "account", account.id, provider=provider_id)
         await db.commit()
 
     async def linked(self, db: AsyncSession, user_id: uuid.UUID) -> list[tuple[Any, OAuthAccount | None]]:

@@ -46,7 +46,9 @@ async def start_sign_in(request: Request[Any, Any, Any], db: DB, auth: Auth, pro
 
 
 @get(CALLBACK_PATH, name="oauth-callback")
-async def callback(request: Request[Any, Any, Any], db: DB, auth: Auth, principal: MaybePrincipal, provider: FromPath[str]) -> Any:
+async def callback(
+    request: Request[Any, Any, Any], db: DB, auth: Auth, principal: MaybePrincipal, provider: FromPath[str]
+) -> Any:
     """Where the provider sends the browser back: check everything, then sign in or link."""
     params = {k: v[:2048] for k in CALLBACK_PARAMS if isinstance(v := request.query_params.get(k), str)}
     service = oauth_service(request)
