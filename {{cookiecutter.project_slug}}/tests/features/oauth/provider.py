@@ -309,6 +309,10 @@ class OIDCProvider:
                 authorization_response_iss_parameter_supported=True,
             )
 
+        @app.get("/favicon.ico")
+        def favicon() -> Response:
+            return Response(status=204)
+
         @app.get("/jwks")
         def jwks() -> Response:
             return jsonify(keys=[provider.key.as_dict(private=False)])

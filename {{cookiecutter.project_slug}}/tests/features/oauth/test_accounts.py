@@ -17,7 +17,7 @@ from tests.features.oauth.provider import OIDCProvider
 
 
 async def link_from_account_page(client: Client) -> str:
-    started = await client.submit("/account/connections/oidc/link", {}, page="/account/connections")
+    started = await client.get("/account/connections/oidc/link")
     assert started.status_code == 303, started.text
     return await approve(started.headers["location"])
 
@@ -55,7 +55,7 @@ async def test_linking_needs_a_fresh_session(client: Client, idp: OIDCProvider, 
         await db.commit()
     response = await client.post("/api/auth/link-social", json={"provider": "oidc"})
     assert response.status_code == 403 and response.json()["code"] == "SESSION_NOT_FRESH"
-    page = await client.submit("/account/connections/oidc/link", {}, page="/account/connections")
+    page = await client.get("/account/connections/oidc/link")
     assert page.status_code == 303 and page.headers["location"].startswith("/reauthenticate")
 
 

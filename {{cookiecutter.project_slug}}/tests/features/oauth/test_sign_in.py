@@ -118,13 +118,18 @@ async def test_unverified_provider_email_creates_no_account(client: Client, idp:
 async def test_sign_in_page_shows_the_provider_button(client: Client) -> None:
     page = await client.get("/sign-in")
     assert "Continue with Test IdP" in page.text
-    assert 'action="/sign-in/social/oidc"' in page.text
+    assert 'href="/sign-in/social/oidc"' in page.text
 
 
 async def test_sign_in_button_starts_the_flow(client: Client, idp: OIDCProvider) -> None:
     idp.identity.email = unique_email("button")
-    started = await client.submit("/sign-in/social/oidc", {"next": "/account"}, page="/sign-in")
+    started = await client.get("/sign-in/social/oidc?next=/account")
     assert started.status_code == 303 and started.headers["location"].startswith(idp.issuer + "/authorize?")
     done = await client.get(await approve(started.headers["location"]))
     assert done.status_code == 303 and done.headers["location"] == "/account"
     assert (await session_user(client)) is not None
+
+
+async def test_a_start_from_another_site_is_refused(client: Client) -> None:
+    response = await client.get("/sign-in/social/oidc", headers={"sec-fetch-site": "cross-site"})
+    assert response.status_code == 400 and "sign-in page" in response.text

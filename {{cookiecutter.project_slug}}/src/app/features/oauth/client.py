@@ -19,6 +19,8 @@ from joserfc.jwk import KeySet
 
 from app.features.oauth.providers import Provider
 
+import authlib.deprecate  # noqa: E402, F401 - it sets its own warning filters on import; ours go on top
+
 with warnings.catch_warnings():
     # authlib announces its move to httpx2; its client keeps working on httpx meanwhile.
     warnings.filterwarnings("ignore", message="The httpx module is deprecated")

@@ -33,12 +33,21 @@ def _refused_page(request: Request[Any, Any, Any], error: OAuthRefused) -> Any:
     )
 
 
-@post("/sign-in/social/{provider:str}", opt={"rate_limit": "sign_in"})
+def _cross_site(request: Request[Any, Any, Any]) -> bool:
+    """A start requested from another site (a link or image planted elsewhere): refused.
+
+    The buttons are links, not forms: the Content-Security-Policy's form-action 'self' would block
+    a form whose answer redirects to the provider. Browsers say where a navigation came from."""
+    return request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none")
+
+
+@get("/sign-in/social/{provider:str}", opt={"rate_limit": "sign_in"})
 async def start_sign_in(request: Request[Any, Any, Any], db: DB, auth: Auth, provider: FromPath[str]) -> Any:
     """A provider button on the sign-in page: off to the provider."""
-    form = await form_data(request, ["next"])
-    target = safe_redirect(form["next"], trusted_origins(auth.settings), default="/")
+    target = safe_redirect(request.query_params.get("next"), trusted_origins(auth.settings), default="/")
     try:
+        if _cross_site(request):
+            raise OAuthRefused("Start signing in from this site's sign-in page.", reason="cross-site-start")
         url, browser = await oauth_service(request).start(db, provider, binding(request), target)
     except OAuthRefused as error:
         return _refused_page(request, error)
@@ -98,11 +107,13 @@ async def methods_page(request: Request[Any, Any, Any], db: DB, user: CurrentUse
     return await _methods_page(request, db, user)
 
 
-@post(PATH + "/{provider:str}/link", guards=[fresh_session(PATH)], opt={"rate_limit": "sign_in"})
+@get(PATH + "/{provider:str}/link", guards=[fresh_session(PATH)], opt={"rate_limit": "sign_in"})
 async def link_start(request: Request[Any, Any, Any], db: DB, user: CurrentUser, provider: FromPath[str]) -> Any:
     """Link a provider: off to the provider, back to this page."""
     service = oauth_service(request)
     try:
+        if _cross_site(request):
+            raise OAuthRefused("Link accounts from your sign-in methods page.", reason="cross-site-start", intent=LINK)
         url, browser = await service.start(db, provider, binding(request), PATH, intent=LINK, user_id=user.user_id)
     except AppError as error:
         return await _methods_page(request, db, user, status_code=error.status_code, form_error=error.message)
