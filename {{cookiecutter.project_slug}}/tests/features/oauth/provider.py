@@ -33,7 +33,7 @@ from werkzeug.serving import make_server
 
 CLIENT_ID = "test-app"
 CLIENT_SECRET = "test-app-secret-" + "s" * 24
-CALLBACK_SUFFIX = "/api/auth/callback/oidc"
+CALLBACK_PATH = "/api/auth/callback/"
 LABEL = "Test IdP"
 
 
@@ -75,7 +75,7 @@ class _Client:
         return " ".join(s for s in (scope or "").split() if s in ("openid", "email", "profile"))
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
-        return redirect_uri.startswith(("http://", "https://")) and redirect_uri.endswith(CALLBACK_SUFFIX)
+        return redirect_uri.startswith(("http://", "https://")) and CALLBACK_PATH in redirect_uri
 
     def check_client_secret(self, client_secret: str) -> bool:
         return hmac.compare_digest(client_secret, self.client_secret)
@@ -357,6 +357,19 @@ class OIDCProvider:
         def userinfo() -> Any:
             token = protect.acquire_token()
             return jsonify(dict(_user_info(token.user, token.scope)))
+
+        @app.get("/github/user")
+        def github_user() -> Any:
+            """GitHub's shape of the same person (a plain OAuth 2.0 provider: no ID token)."""
+            user = protect.acquire_token().user
+            number = int(user.sub[:8], 16)
+            return jsonify(id=number, login="ghopper", name=user.name, avatar_url=user.picture)
+
+        @app.get("/github/user/emails")
+        def github_emails() -> Any:
+            user = protect.acquire_token().user
+            others = {"email": "old@example.com", "primary": False, "verified": True}
+            return jsonify([others, {"email": user.email, "primary": True, "verified": user.email_verified}])
 
         return app
 

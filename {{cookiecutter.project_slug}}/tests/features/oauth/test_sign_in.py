@@ -8,10 +8,12 @@ from litestar import Litestar
 from sqlmodel import select
 
 from app.core.audit import AuditLog
+from app.features.oauth.client import ProviderClient
 from app.features.oauth.models import OAuthAccount
+from app.features.oauth.providers import Provider
 from tests.conftest import Client, sign_up_api, signed_in, unique_email
 from tests.features.oauth.conftest import approve, sign_in_with_provider, start
-from tests.features.oauth.provider import OIDCProvider
+from tests.features.oauth.provider import CLIENT_ID, CLIENT_SECRET, OIDCProvider
 
 
 async def session_user(client: Client) -> dict[str, object] | None:
@@ -133,3 +135,51 @@ async def test_sign_in_button_starts_the_flow(client: Client, idp: OIDCProvider)
 async def test_a_start_from_another_site_is_refused(client: Client) -> None:
     response = await client.get("/sign-in/social/oidc", headers={"sec-fetch-site": "cross-site"})
     assert response.status_code == 400 and "sign-in page" in response.text
+
+
+def github_shaped(app: Litestar, idp: OIDCProvider) -> None:
+    """Point the app's GitHub provider at the test provider's GitHub-shaped API (plain OAuth 2.0, no ID token)."""
+    base = idp.issuer
+    github = Provider(
+        "github",
+        "GitHub",
+        CLIENT_ID,
+        CLIENT_SECRET,
+        ("read:user", "user:email"),
+        issuer="https://github.com",
+        authorize_url=f"{base}/authorize",
+        token_url=f"{base}/token",
+        userinfo_url=f"{base}/github/user",
+        emails_url=f"{base}/github/user/emails",
+    )
+    app.state.oauth.providers["github"] = github
+    app.state.oauth.clients["github"] = ProviderClient(github, 5)
+    idp.misbehave.iss_param = None  # GitHub does not send RFC 9207's iss
+
+
+async def test_plain_oauth2_provider_reads_the_verified_primary_email(
+    client: Client, idp: OIDCProvider, app: Litestar
+) -> None:
+    github_shaped(app, idp)
+    idp.identity.email = unique_email("octo")
+    response = await client.post("/api/auth/sign-in/social", json={"provider": "github"})
+    url = response.json()["url"]
+    query = parse_qs(urlsplit(url).query)
+    assert query["code_challenge_method"] == ["S256"] and "nonce" not in query
+    done = await client.get(await approve(url))
+    assert done.status_code == 303
+    user = await session_user(client)
+    assert user is not None and user["email"] == idp.identity.email and user["emailVerified"] is True
+    account = (await client.get("/api/auth/list-accounts")).json()[0]
+    assert account["providerId"] == "github" and account["accountId"] == str(int(idp.identity.sub[:8], 16))
+
+
+async def test_plain_oauth2_provider_with_unverified_primary_email_creates_nobody(
+    client: Client, idp: OIDCProvider, app: Litestar
+) -> None:
+    github_shaped(app, idp)
+    idp.identity.email, idp.identity.email_verified = unique_email("octo"), False
+    response = await client.post("/api/auth/sign-in/social", json={"provider": "github"})
+    done = await client.get(await approve(response.json()["url"]))
+    assert done.status_code == 400 and "GitHub has not confirmed your email address" in done.text
+    assert await session_user(client) is None

@@ -11,6 +11,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
+import authlib.deprecate  # noqa: F401 - it sets its own warning filters on import; ours go on top
 import httpx
 from authlib.common.errors import AuthlibBaseError
 from joserfc import jwt
@@ -18,8 +19,6 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from app.features.oauth.providers import Provider
-
-import authlib.deprecate  # noqa: E402, F401 - it sets its own warning filters on import; ours go on top
 
 with warnings.catch_warnings():
     # authlib announces its move to httpx2; its client keeps working on httpx meanwhile.

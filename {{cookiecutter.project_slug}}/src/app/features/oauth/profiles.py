@@ -73,7 +73,7 @@ async def _github(client: ProviderClient, access_token: str) -> Profile:
     user = await client.userinfo(access_token)
     if not isinstance(user, dict) or not isinstance(user.get("id"), int):
         raise ProviderError("GitHub did not say who you are.", "userinfo")
-    emails = await client.userinfo(access_token, "https://api.github.com/user/emails")
+    emails = await client.userinfo(access_token, client.provider.emails_url)
     primary = (
         next((e for e in emails if isinstance(e, dict) and e.get("primary")), None)
         if isinstance(emails, list)

@@ -29,6 +29,7 @@ class Provider:
     authorize_url: str = ""
     token_url: str = ""
     userinfo_url: str = ""
+    emails_url: str = ""  # GitHub: the addresses and whether each is verified
     token_auth: str = "client_secret_basic"  # noqa: S105 - a method name, not a secret
     authorize_params: dict[str, str] = field(default_factory=dict)
     # Microsoft's multi-tenant issuer is a template: https://login.microsoftonline.com/{tenantid}/v2.0
@@ -106,6 +107,7 @@ def enabled_providers(oauth: OAuthSettings) -> dict[str, Provider]:
                 authorize_url="https://github.com/login/oauth/authorize",
                 token_url="https://github.com/login/oauth/access_token",  # noqa: S106 - a URL
                 userinfo_url="https://api.github.com/user",
+                emails_url="https://api.github.com/user/emails",
             )
         )
     if oauth.microsoft_client_id:

@@ -96,7 +96,7 @@ async def _methods_page(
         linked=linked,
         has_password=has_password,
         total=len(rows),
-        providers=list(service.providers.values()),
+        providers=[p for p in service.providers.values() if p.name not in {a.provider_id for a, _, _ in linked}],
         **context,
     )
 
