@@ -183,3 +183,10 @@ async def test_plain_oauth2_provider_with_unverified_primary_email_creates_nobod
     done = await client.get(await approve(response.json()["url"]))
     assert done.status_code == 400 and "GitHub has not confirmed your email address" in done.text
     assert await session_user(client) is None
+
+
+async def test_the_session_list_says_which_provider_signed_in(client: Client, idp: OIDCProvider) -> None:
+    idp.identity.email = unique_email("sessions")
+    await sign_in_with_provider(client)
+    page = await client.get("/account/security")
+    assert "Social sign-in (oidc)" in page.text
