@@ -13,7 +13,7 @@ from sqlmodel import select
 from app.core.audit import AuditLog
 from app.core.db import utcnow
 from app.features.oauth.models import OAuthState
-from tests.conftest import BASE_URL, Client, unique_email
+from tests.conftest import BASE_URL, Client, sign_up_api, unique_email
 from tests.features.oauth.conftest import approve, sign_in_with_provider, start
 from tests.features.oauth.provider import OIDCProvider
 
@@ -142,3 +142,21 @@ async def test_form_post_callback_becomes_a_top_level_get(client: Client, idp: O
     assert moved.status_code == 303
     assert parse_qs(urlsplit(moved.headers["location"]).query)["state"] == [params["state"]]
     assert await signed_in_user(client) is None  # the POST alone does nothing
+
+
+async def test_state_of_another_provider_is_refused(client: Client, idp: OIDCProvider, app: Litestar) -> None:
+    from tests.features.oauth.test_sign_in import github_shaped
+
+    github_shaped(app, idp)
+    callback = await approve(await start(client))  # started for the OIDC provider
+    assert "for another provider" in await refused(client, callback.replace("/callback/oidc", "/callback/github"))
+
+
+async def test_not_linked_goes_to_the_error_callback_with_its_code(client: Client, idp: OIDCProvider) -> None:
+    email = unique_email("victim")
+    await sign_up_api(client, email)
+    idp.identity.email = email
+    url = await start(client, errorCallbackURL="/oops")
+    response = await client.get(await approve(url))
+    assert response.status_code == 303 and response.headers["location"] == "/oops?error=ACCOUNT_NOT_LINKED"
+    assert await signed_in_user(client) is None

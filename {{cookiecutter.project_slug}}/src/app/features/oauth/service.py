@@ -8,24 +8,22 @@ Every sign-in ends in `AuthService.open_session`, so the second-factor gate appl
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from authlib.common.security import generate_token
-from sqlalchemy import delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import hooks
 from app.auth.models import User
 from app.auth.service import AuthService, SignInResult
 from app.auth.sessions import Principal
-from app.core.crypto import SecretBox, hash_token, new_token
+from app.core.crypto import SecretBox, new_token
 from app.core.db import utcnow
 from app.core.errors import InvalidInput
 from app.core.events import EventName, RequestMeta
+from app.features.oauth import states
 from app.features.oauth.accounts import LinkedAccounts
 from app.features.oauth.client import ProviderClient, ProviderError
 from app.features.oauth.errors import (
@@ -100,8 +98,7 @@ class OAuthService:
     ) -> tuple[str, str]:
         """The provider URL to send the browser to, and the browser-binding value for its cookie."""
         provider = self.provider(provider_name)
-        if not browser or len(browser) != 43 or not browser.replace("-", "").replace("_", "").isalnum():
-            browser = new_token()
+        browser = states.browser_binding(browser)
         state, verifier = new_token(), generate_token(64)
         nonce = new_token() if provider.is_oidc else None
         try:
@@ -110,45 +107,41 @@ class OAuthService:
             )
         except ProviderError as error:
             raise OAuthRefused(error.message, reason=error.reason, intent=intent) from error
-        await db.exec(delete(OAuthState).where(OAuthState.expires_at <= utcnow()))  # type: ignore[arg-type]
-        row = OAuthState(
-            state_hash=hash_token(state),
-            browser_hash=hash_token(browser),
+        await states.save(
+            db,
+            self.accounts.box,
+            self.oauth.state_ttl,
+            state,
+            browser,
+            verifier,
             provider=provider.name,
             intent=intent,
             user_id=user_id,
-            code_verifier="",
             nonce=nonce,
             redirect_to=redirect_to,
             error_redirect_to=error_redirect_to,
             persistent=persistent,
-            expires_at=utcnow() + timedelta(seconds=self.oauth.state_ttl),
         )
-        row.code_verifier = self.accounts.box.seal(verifier.encode(), str(row.id))
-        db.add(row)
-        await db.commit()
         return url, browser
 
     # --- callback ------------------------------------------------------------------------
 
-    async def _take_state(self, db: AsyncSession, state: str) -> OAuthState | None:
-        """Use up the stored request for this state: DELETE ... RETURNING, so only one callback gets it."""
-        if not state or len(state) > 128:
-            return None
-        table = OAuthState.__table__  # type: ignore[attr-defined]
-        query = delete(OAuthState).where(table.c.state_hash == hash_token(state)).returning(*table.c)
-        row = (await db.exec(query)).first()
-        await db.commit()
-        return OAuthState(**row._mapping) if row is not None else None
-
     async def _refuse(
-        self, db: AsyncSession, meta: RequestMeta, provider: str, reason: str, message: str, row: OAuthState | None
+        self,
+        db: AsyncSession,
+        meta: RequestMeta,
+        provider: str,
+        reason: str,
+        message: str,
+        row: OAuthState | None,
+        kind: type[OAuthRefused] = OAuthRefused,
     ) -> OAuthRefused:
+        """Record the refusal (audit log) and build the error to raise."""
         await self.auth.emit(
             db, SIGN_IN_REFUSED, meta, row.user_id if row else None, "oauth", None, provider=provider, reason=reason
         )
         await db.commit()
-        error = OAuthRefused(message, reason=reason, intent=row.intent if row else SIGN_IN)
+        error = kind(message, reason=reason, intent=row.intent if row else SIGN_IN)
         error.error_redirect = row.error_redirect_to if row else None
         return error
 
@@ -163,18 +156,22 @@ class OAuthService:
     ) -> Finished:
         """Check everything the provider sent back, then sign in (or link). OAuthRefused otherwise."""
         provider = self.provider(provider_name)
-        row = await self._take_state(db, params.get("state", ""))
+        row = await states.take(db, params.get("state", ""))
         if row is None:
             reason = "state-missing" if not params.get("state") else "state-unknown"
             raise await self._refuse(
                 db, meta, provider.name, reason,
                 "This sign-in has expired or was already used. Start again from the sign-in page.", None,
             )  # fmt: skip
-        if row.provider != provider.name or row.expires_at <= utcnow():
+        if row.provider != provider.name:
+            raise await self._refuse(
+                db, meta, provider.name, "state-provider", "This answer is for another provider. Start again.", row
+            )
+        if row.expires_at <= utcnow():
             raise await self._refuse(
                 db, meta, provider.name, "state-expired", "This sign-in has expired. Start again.", row
             )
-        if not browser or not hmac.compare_digest(hash_token(browser), row.browser_hash):
+        if not states.same_browser(browser, row):
             raise await self._refuse(
                 db, meta, provider.name, "state-other-browser",
                 "This sign-in was started in another browser (or its cookie is gone). Start again here.", row,
@@ -192,7 +189,7 @@ class OAuthService:
                 raise ProviderError(f"The answer did not come from {provider.label} (iss).", "iss-mismatch")
             if not params.get("code"):
                 raise ProviderError(f"{provider.label} did not send an authorization code.", "code-missing")
-            verifier = self.accounts.box.unseal(row.code_verifier, str(row.id)).decode()
+            verifier = states.verifier(self.accounts.box, row)
             token = await client.exchange(self.callback_url(provider), params["code"], verifier)
             profile = await read_profile(client, token, row.nonce)
         except ProviderError as error:
@@ -284,12 +281,11 @@ class OAuthService:
         if existing is not None:
             if self.oauth.auto_link and profile.email_verified and existing.email_verified:
                 return existing, False
-            error = await self._refuse(
+            raise await self._refuse(
                 db, meta, provider.name, "not-linked",
                 f"An account with this email address already exists. Sign in to it the way you usually do, "
-                f"then link {label} from your account page.", row,
+                f"then link {label} from your account page.", row, AccountNotLinked,
             )  # fmt: skip
-            raise AccountNotLinked(error.message, reason=error.reason, intent=error.intent) from None
         if not profile.email_verified:
             raise await self._refuse(
                 db, meta, provider.name, "email-unverified",
