@@ -160,3 +160,20 @@ async def test_not_linked_goes_to_the_error_callback_with_its_code(client: Clien
     response = await client.get(await approve(url))
     assert response.status_code == 303 and response.headers["location"] == "/oops?error=ACCOUNT_NOT_LINKED"
     assert await signed_in_user(client) is None
+
+
+async def test_a_provider_that_does_not_answer_is_a_clear_error(client: Client, app: Litestar) -> None:
+    from app.features.oauth.client import ProviderClient
+    from app.features.oauth.providers import Provider
+
+    down = Provider("oidc", "Down IdP", "id", "secret", ("openid",), discovery_url="http://127.0.0.1:9/.well-known/x")
+    app.state.oauth.providers["oidc"] = down
+    app.state.oauth.clients["oidc"] = ProviderClient(down, 2)
+    response = await client.post("/api/auth/sign-in/social", json={"provider": "oidc"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "OAUTH_FAILED",
+        "message": "Down IdP did not answer (discovery). Try again later.",
+    }
+    page = await client.get("/sign-in/social/oidc")
+    assert page.status_code == 400 and "Down IdP did not answer" in page.text

@@ -144,3 +144,13 @@ def test_start_up_stops_with_every_problem_listed(monkeypatch: pytest.MonkeyPatc
     assert message.startswith("The configuration is not valid:")
     assert "OAUTH_GOOGLE_CLIENT_SECRET must be set too" in message
     assert "OAUTH_DISCORD_CLIENT_ID must be set too" in message
+
+
+def test_apple_name_comes_from_its_first_form_post() -> None:
+    from app.features.oauth.profiles import Profile, with_apple_name
+
+    bare = Profile("https://appleid.apple.com", "001.abc", "a@privaterelay.appleid.com", True, None, None)
+    posted = '{"name": {"firstName": "Grace", "lastName": "Hopper"}, "email": "a@privaterelay.appleid.com"}'
+    assert with_apple_name(bare, posted).name == "Grace Hopper"
+    assert with_apple_name(bare, "not json").name is None
+    assert with_apple_name(bare, None) is bare

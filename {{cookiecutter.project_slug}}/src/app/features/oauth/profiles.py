@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from typing import Any
 
 from app.features.oauth.client import ProviderClient, ProviderError
@@ -103,3 +104,15 @@ async def _discord(client: ProviderClient, access_token: str) -> Profile:
         name=_text(user.get("global_name")) or _text(user.get("username")),
         image=image,
     )
+
+
+def with_apple_name(profile: Profile, posted_user: str | None) -> Profile:
+    """Apple sends the name once, in the `user` field of its first form_post, never in the ID token."""
+    if profile.name or not posted_user or len(posted_user) > 1024:
+        return profile
+    try:
+        name = json.loads(posted_user).get("name") or {}
+        full = " ".join(filter(None, [_text(name.get("firstName")), _text(name.get("lastName"))]))
+    except (ValueError, AttributeError):
+        return profile
+    return replace(profile, name=full or None)

@@ -34,7 +34,7 @@ from app.features.oauth.errors import (
     ProviderNotFound,
 )
 from app.features.oauth.models import OAuthAccount, OAuthState
-from app.features.oauth.profiles import Profile, read_profile
+from app.features.oauth.profiles import Profile, read_profile, with_apple_name
 from app.features.oauth.providers import Provider, enabled_providers
 from app.features.oauth.settings import OAuthSettings
 
@@ -192,6 +192,8 @@ class OAuthService:
             verifier = states.verifier(self.accounts.box, row)
             token = await client.exchange(self.callback_url(provider), params["code"], verifier)
             profile = await read_profile(client, token, row.nonce)
+            if provider.name == "apple":
+                profile = with_apple_name(profile, params.get("user"))
         except ProviderError as error:
             raise await self._refuse(db, meta, provider.name, error.reason, error.message, row) from error
         if row.intent == LINK:

@@ -20,7 +20,7 @@ from app.features.oauth.service import CALLBACK_PATH, LINK, callback_path
 from app.features.oauth.web import binding, binding_cookie, oauth_service
 
 PATH = "/account/connections"
-CALLBACK_PARAMS = ("state", "code", "iss", "error", "error_description")
+CALLBACK_PARAMS = ("state", "code", "iss", "error", "error_description", "user")  # user: Apple's name, once
 
 
 def _refused_page(request: Request[Any, Any, Any], error: OAuthRefused) -> Any:
