@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.conftest import unique_email
+from tests.conftest import STRONG_PASSWORD, unique_email
 from tests.e2e.conftest import ConsoleWatch, LiveServer
-from tests.e2e.test_browser import PHONE_WIDTH, assert_no_horizontal_scroll, sign_up_by_api
+from tests.e2e.test_browser import PHONE_WIDTH, assert_no_horizontal_scroll, sign_in, sign_up_by_api
 from tests.features.oauth.conftest import configure
 from tests.features.oauth.provider import LABEL, OIDCProvider
 
@@ -90,3 +90,22 @@ async def test_existing_unverified_user_is_refused_with_a_clear_message(
     await expect(page.get_by_role("alert")).to_contain_text(f"then link {LABEL} from your account page")
     await page.get_by_role("link", name="Back to sign in").click()
     await expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
+
+
+async def test_link_from_the_account_page_then_unlink(page: Page, live_server: LiveServer, idp: OIDCProvider) -> None:
+    email = unique_email("e2e-link")
+    await sign_up_by_api(page, live_server, email, verify=True)
+    await page.goto("/sign-in")
+    await sign_in(page, email, STRONG_PASSWORD)
+    await expect(page.get_by_role("heading", name="Welcome, Ada Lovelace")).to_be_visible()
+    idp.identity.email = unique_email("e2e-other-address")  # linking by hand does not need the same address
+    await page.goto("/account/connections")
+    await page.get_by_role("link", name=f"Link {LABEL}").click()
+    await page.get_by_role("button", name="Approve").click()
+    await expect(page.get_by_role("heading", name="Sign-in methods", level=1)).to_be_visible()
+    method = page.get_by_role("listitem").filter(has_text=LABEL)
+    await expect(method).to_contain_text(idp.identity.email)
+    await expect(page.get_by_role("link", name=f"Link {LABEL}")).to_have_count(0)
+    await method.get_by_role("button", name=f"Unlink {LABEL}").click()
+    await expect(page.get_by_role("listitem").filter(has_text=LABEL)).to_have_count(0)
+    await expect(page.get_by_role("link", name=f"Link {LABEL}")).to_be_visible()
