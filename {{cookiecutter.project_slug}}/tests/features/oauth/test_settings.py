@@ -154,3 +154,15 @@ def test_apple_name_comes_from_its_first_form_post() -> None:
     assert with_apple_name(bare, posted).name == "Grace Hopper"
     assert with_apple_name(bare, "not json").name is None
     assert with_apple_name(bare, None) is bare
+
+
+def test_microsoft_addresses_count_as_verified_only_when_microsoft_vouches() -> None:
+    from app.features.oauth.profiles import MICROSOFT_CONSUMERS_TENANT, email_verified
+
+    work = {"tid": "11111111-2222-3333-4444-555555555555", "email": "ceo@victim.example"}
+    assert not email_verified("microsoft", False, {**work, "email_verified": True})  # nOAuth: not trusted
+    assert email_verified("microsoft", False, {**work, "xms_edov": True})
+    assert email_verified("microsoft", False, {"tid": MICROSOFT_CONSUMERS_TENANT, "email": "me@outlook.com"})
+    assert email_verified("google", True, {"email_verified": True})
+    assert email_verified("apple", True, {"email_verified": "true"})
+    assert not email_verified("google", True, {"email_verified": "yes"})

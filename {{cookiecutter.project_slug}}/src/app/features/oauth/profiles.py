@@ -21,9 +21,22 @@ class Profile:
     image: str | None
 
 
+# Personal Microsoft accounts live in this tenant; Microsoft verified their address at sign-up.
+MICROSOFT_CONSUMERS_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
+
+
 def _verified(value: Any) -> bool:
     # Apple sends "true" as a string; anything but an explicit yes counts as not verified.
     return value is True or value == "true"
+
+
+def email_verified(provider_name: str, trusts_email_claim: bool, claims: dict[str, Any]) -> bool:
+    """Whether the provider vouches for the address. Entra ID's `email` is whatever an organisation's
+    admin typed (nOAuth): only a personal account, or the optional `xms_edov` claim (the address's
+    domain is verified by its tenant), counts."""
+    if provider_name == "microsoft":
+        return claims.get("tid") == MICROSOFT_CONSUMERS_TENANT or _verified(claims.get("xms_edov"))
+    return trusts_email_claim and _verified(claims.get("email_verified"))
 
 
 def _https(url: Any) -> str | None:
@@ -54,7 +67,7 @@ async def read_profile(client: ProviderClient, token: dict[str, Any], nonce: str
         name = _text(merged.get("name")) or " ".join(
             filter(None, [_text(merged.get("given_name")), _text(merged.get("family_name"))])
         )
-        verified = provider.trusts_email_claim and _verified(merged.get("email_verified"))
+        verified = email_verified(provider.name, provider.trusts_email_claim, merged)
         return Profile(
             issuer=str(claims["iss"]),
             subject=str(claims["sub"]),
