@@ -177,3 +177,9 @@ async def test_a_provider_that_does_not_answer_is_a_clear_error(client: Client, 
     }
     page = await client.get("/sign-in/social/oidc")
     assert page.status_code == 400 and "Down IdP did not answer" in page.text
+
+
+async def test_provider_error_text_is_never_shown_as_is(client: Client, idp: OIDCProvider) -> None:
+    callback = await approve(await start(client), decision="deny")
+    text = await refused(client, callback.replace("access_denied", "Call%20us%20at%20555-0100"))
+    assert "555-0100" not in text and "did not sign you in (error)" in text

@@ -8,11 +8,13 @@ Every sign-in ends in `AuthService.open_session`, so the second-factor gate appl
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from authlib.common.security import generate_token
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import hooks
@@ -177,7 +179,9 @@ class OAuthService:
                 "This sign-in was started in another browser (or its cookie is gone). Start again here.", row,
             )  # fmt: skip
         if params.get("error"):
-            message = f"{provider.label} did not sign you in ({params['error'][:60]}). You can try again."
+            # The code is shown, so only a plain OAuth error code (access_denied ...), never free text.
+            code = params["error"] if re.fullmatch(r"[a-z_]{1,40}", params["error"]) else "error"
+            message = f"{provider.label} did not sign you in ({code}). You can try again."
             raise await self._refuse(db, meta, provider.name, "provider-error", message, row)
         client = self.clients[provider.name]
         try:
@@ -199,7 +203,13 @@ class OAuthService:
         if row.intent == LINK:
             await self._link(db, meta, provider, profile, token, row, principal)
             return Finished(LINK, provider, row.redirect_to)
-        user = await self._user_for(db, meta, provider, profile, token, row)
+        try:
+            user = await self._user_for(db, meta, provider, profile, token, row)
+        except IntegrityError:  # the same identity or address signed up a moment ago, in another tab
+            await db.rollback()
+            raise await self._refuse(
+                db, meta, provider.name, "conflict", "This account was just created elsewhere. Sign in again.", row
+            ) from None
         result = await self.auth.open_session(
             db, meta, user, f"oauth:{provider.name}", row.persistent, principal.session_id if principal else None
         )
