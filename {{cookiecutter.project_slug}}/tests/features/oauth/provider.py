@@ -87,7 +87,7 @@ class _Client:
         return response_type == "code"
 
     def check_grant_type(self, grant_type: str) -> bool:
-        return grant_type == "authorization_code"
+        return grant_type in ("authorization_code", "refresh_token")
 
 
 @dataclass
@@ -162,6 +162,7 @@ class OIDCProvider:
         self.client = _Client(CLIENT_ID, CLIENT_SECRET)
         self.codes: dict[str, _Code] = {}
         self.tokens: dict[str, _Token] = {}
+        self.refresh_tokens: dict[str, _Token] = {}
         self.identity = Identity()
         self.misbehave = Misbehaviour()
         self.token_requests: list[dict[str, str]] = []
@@ -223,6 +224,7 @@ class OIDCProvider:
     def _flask(self) -> Flask:
         provider = self
         app = Flask("test_oidc_provider")
+        app.config["OAUTH2_REFRESH_TOKEN_GENERATOR"] = True
 
         class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
             TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]  # noqa: RUF012
@@ -274,15 +276,35 @@ class OIDCProvider:
                 return provider.issuer if value == "own" else value
 
         def save_token(token: dict[str, Any], req: Any) -> None:
-            provider.tokens[token["access_token"]] = _Token(
+            saved = _Token(
                 token["access_token"], token.get("scope", ""), req.user, req.client.client_id, time.time() + 3600
             )
+            provider.tokens[token["access_token"]] = saved
+            if token.get("refresh_token"):
+                provider.refresh_tokens[token["refresh_token"]] = saved
 
         server = AuthorizationServer(
             app, query_client=lambda cid: provider.client if cid == CLIENT_ID else None, save_token=save_token
         )
         server.register_grant(CodeGrant, [CodeChallenge(required=True), IDToken(require_nonce=True)])
         server.register_extension(Issuer())
+
+        class Refresh(grants.RefreshTokenGrant):  # type: ignore[misc]
+            TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]  # noqa: RUF012
+            INCLUDE_NEW_REFRESH_TOKEN = True
+
+            def authenticate_refresh_token(self, refresh_token: str) -> _Token | None:
+                return provider.refresh_tokens.get(refresh_token)
+
+            def authenticate_user(self, credential: _Token) -> Identity:
+                return credential.user
+
+            def revoke_old_credential(self, credential: _Token) -> None:
+                for table in (provider.refresh_tokens, provider.tokens):
+                    for key in [k for k, v in table.items() if v is credential]:
+                        del table[key]
+
+        server.register_grant(Refresh)
 
         class Bearer(BearerTokenValidator):  # type: ignore[misc]
             def authenticate_token(self, token_string: str) -> _Token | None:

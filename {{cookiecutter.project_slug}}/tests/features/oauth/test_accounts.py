@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
 from litestar import Litestar
 from sqlalchemy import update
 from sqlmodel import select
@@ -102,3 +103,24 @@ async def test_provider_tokens_never_reach_the_browser(client: Client, idp: OIDC
     pages.append(await client.get("/api/auth/get-session"))
     for response in pages:
         assert access not in response.text and access not in str(response.headers)
+
+
+async def test_an_expired_access_token_is_renewed_with_the_refresh_token(
+    client: Client, idp: OIDCProvider, app: Litestar
+) -> None:
+    idp.identity.email = unique_email("refresh")
+    await sign_in_with_provider(client)
+    service = app.state.oauth
+    async with app.state.db.sessions() as db:
+        link = (await db.exec(select(OAuthAccount))).one()
+        first = service.accounts.access_token(link)
+        assert service.accounts.refresh_token(link)  # kept, sealed
+        assert await service.access_token(db, link.user_id, "oidc") == first  # still valid: unchanged
+        link.expires_at = utcnow() - timedelta(seconds=1)
+        db.add(link)
+        await db.commit()
+        renewed = await service.access_token(db, link.user_id, "oidc")
+    assert renewed and renewed != first and renewed in idp.tokens and first not in idp.tokens
+    async with httpx.AsyncClient() as api:  # the renewed token works at the provider's API
+        answer = await api.get(f"{idp.issuer}/userinfo", headers={"authorization": f"Bearer {renewed}"})
+    assert answer.status_code == 200 and answer.json()["sub"] == idp.identity.sub

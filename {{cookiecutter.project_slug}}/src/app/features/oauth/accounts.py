@@ -44,7 +44,7 @@ class LinkedAccounts:
         await db.flush()
         return link
 
-    def store_tokens(self, link: OAuthAccount, profile: Profile, token: dict[str, Any]) -> None:
+    def store_tokens(self, link: OAuthAccount, profile: Profile | None, token: dict[str, Any]) -> None:
         """Keep the provider's latest tokens, sealed to this row; the browser never sees them."""
         context = str(link.id)
 
@@ -53,18 +53,28 @@ class LinkedAccounts:
 
         link.access_token = seal(token.get("access_token"))
         link.refresh_token = seal(token.get("refresh_token")) or link.refresh_token
-        link.id_token = seal(token.get("id_token"))
+        link.id_token = seal(token.get("id_token")) or link.id_token
         scope = token.get("scope")
         link.scope = scope[:1024] if isinstance(scope, str) else None
         expires_in = token.get("expires_in")
         link.expires_at = utcnow() + timedelta(seconds=int(expires_in)) if isinstance(expires_in, int) else None
-        link.email = profile.email[:254] if profile.email else None
-        link.email_verified = profile.email_verified
+        if profile is not None:
+            link.email = profile.email[:254] if profile.email else None
+            link.email_verified = profile.email_verified
         link.updated_at = utcnow()
 
     def access_token(self, link: OAuthAccount) -> str | None:
-        """The provider access token, for the app's own calls to the provider's API."""
+        """The stored provider access token (see OAuthService.access_token for one that is still valid)."""
         return self.box.unseal(link.access_token, str(link.id)).decode() if link.access_token else None
+
+    def refresh_token(self, link: OAuthAccount) -> str | None:
+        """The stored refresh token, if the provider gave one."""
+        return self.box.unseal(link.refresh_token, str(link.id)).decode() if link.refresh_token else None
+
+    async def of_provider(self, db: AsyncSession, user_id: uuid.UUID, provider: str) -> OAuthAccount | None:
+        """The user's (first) link to a provider."""
+        query = select(OAuthAccount).where(OAuthAccount.user_id == user_id, OAuthAccount.provider == provider)
+        return (await db.exec(query.order_by(col(OAuthAccount.created_at)))).first()
 
     async def of_user(self, db: AsyncSession, user_id: uuid.UUID) -> list[tuple[Account, OAuthAccount | None]]:
         """Every sign-in method of the user: the password account and each linked provider."""

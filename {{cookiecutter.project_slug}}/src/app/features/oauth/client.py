@@ -150,6 +150,18 @@ class ProviderClient:
             raise ProviderError(f"{self.provider.label} did not return an access token.", "token-exchange")
         return dict(token)
 
+    async def refresh(self, refresh_token: str) -> dict[str, Any]:
+        """New tokens for a refresh token (the provider may rotate the refresh token too)."""
+        metadata = await self.metadata()
+        try:
+            async with self._oauth("") as oauth:
+                token = await oauth.refresh_token(metadata.token_endpoint, refresh_token=refresh_token)
+        except (AuthlibBaseError, httpx.HTTPError, ValueError) as error:
+            raise ProviderError(f"{self.provider.label} did not renew the access.", "refresh") from error
+        if not isinstance(token, dict) or not token.get("access_token"):
+            raise ProviderError(f"{self.provider.label} did not renew the access.", "refresh")
+        return dict(token)
+
     async def _keys(self, refresh: bool) -> KeySet:
         metadata = await self.metadata()
         stale = time.monotonic() - self._jwks_at > METADATA_TTL

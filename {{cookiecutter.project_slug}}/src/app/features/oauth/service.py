@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from authlib.common.security import generate_token
@@ -339,6 +340,24 @@ class OAuthService:
         await self.accounts.remove(db, account)
         await self.auth.emit(db, ACCOUNT_UNLINKED, meta, principal.user_id, "account", account.id, provider=provider_id)
         await db.commit()
+
+    async def access_token(self, db: AsyncSession, user_id: uuid.UUID, provider_name: str) -> str | None:
+        """A valid access token for calling the provider's API as the user (renewed when it is about
+        to expire and a refresh token is stored); None when the user has not linked the provider."""
+        link = await self.accounts.of_provider(db, user_id, provider_name)
+        if link is None:
+            return None
+        due = link.expires_at is not None and link.expires_at - timedelta(seconds=60) <= utcnow()
+        refresh_token = self.accounts.refresh_token(link) if due else None
+        if refresh_token and provider_name in self.clients:
+            try:
+                token = await self.clients[provider_name].refresh(refresh_token)
+            except ProviderError:
+                return None  # the provider revoked the access: the user links it again
+            self.accounts.store_tokens(link, None, token)
+            db.add(link)
+            await db.commit()
+        return self.accounts.access_token(link)
 
     async def linked(self, db: AsyncSession, user_id: uuid.UUID) -> list[tuple[Any, OAuthAccount | None]]:
         """The user's sign-in methods (for the account page and list-accounts)."""
