@@ -133,7 +133,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 if settings.rate_limit.enabled
                 else []
             ),
-            OriginCheckMiddleware(trusted_origins(settings), explain=settings.app.env == "development"),
+            OriginCheckMiddleware(
+                trusted_origins(settings),
+                explain=settings.app.env == "development",
+                exempt=frozenset(path for f in ENABLED for path in f.cross_site_posts),
+            ),
             SessionMiddleware(sessions, [a for f in ENABLED for a in f.authenticators]),
         ],
         csrf_config=csrf_config(settings),
@@ -158,6 +162,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "features": [f.name for f in ENABLED],
                 "security_sections": [(f.name, tpl) for f in ENABLED for tpl in f.security_sections],
                 "security_contexts": [(f.name, f.security_context) for f in ENABLED if f.security_context],
+                **{key: value for f in ENABLED if f.state for key, value in f.state(settings, auth).items()},
             }
         ),
         # The spec only: documentation UIs load scripts from CDNs, which the strict CSP forbids.

@@ -39,8 +39,10 @@ class SessionRow:
 
     @property
     def method_label(self) -> str:
-        """How this session was signed in, in words."""
-        return METHOD_LABELS.get(self.sign_in_method, self.sign_in_method.replace("-", " ").capitalize())
+        """How this session was signed in, in words ("oauth:github" reads "Social sign-in (github)")."""
+        method, _, detail = self.sign_in_method.partition(":")
+        label = METHOD_LABELS.get(method, method.replace("-", " ").capitalize())
+        return f"{label} ({detail})" if detail else label
 
 
 class SessionControl:

@@ -6,7 +6,7 @@ removing its folder and its line in `app/features/__init__.py` removes it comple
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,3 +57,9 @@ class Feature:
     # Cards included (with context) on the security page, and the data they need, under `security[name]`.
     security_sections: Sequence[str] = ()
     security_context: Callable[[AsyncSession, Principal], Awaitable[dict[str, Any]]] | None = None
+    # Called with the Settings and the AuthService when the app is built; its entries are added to
+    # `app.state` (a feature's service, read by its handlers and templates as `request.app.state.<key>`).
+    state: Callable[[Any, Any], Mapping[str, Any]] | None = None
+    # Exact paths whose POSTs come from another site by design (an identity provider's form_post
+    # callback): the origin check skips them, so their handler must change nothing itself.
+    cross_site_posts: Sequence[str] = ()
