@@ -107,9 +107,14 @@ async def _security(
         section, hint = SECURITY_FORMS[resumed.action]
         context |= {"form": resumed.fields, "resumed": section, "resume_hint": hint}
     settings = request.app.state.settings.auth
+    sections = []
+    for section in request.app.state.security_sections:
+        extra = await section.context(db, user) if section.context else {}
+        sections.append((section.template, extra))
     return page(
         request,
         "auth/security.html",
+        sections=sections,
         sessions=await sessions.rows(db, user),
         cookie_cache_max_age=settings.cookie_cache_max_age if settings.cookie_cache else None,
         **context,

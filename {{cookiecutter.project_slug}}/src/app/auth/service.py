@@ -275,10 +275,13 @@ class AuthService:
         method: str,
         persistent: bool,
         replaces: uuid.UUID | None = None,
+        *,
+        multi_factor: bool = False,
     ) -> SignInResult:
         """The common end of every sign-in path: hooks, a fresh token, the event, commit.
 
         `replaces` is the session the browser had before, revoked so that no token survives a sign-in.
+        `multi_factor` says the caller proved more than one factor (a passkey with user verification).
         """
         ctx = hooks.HookContext(db, meta)
         await hooks.before_sign_in(ctx, user, method)

@@ -6,7 +6,7 @@ removing its folder and its line in `app/features/__init__.py` removes it comple
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import click
     from litestar.types import ControllerRouterHandler
+    from sqlmodel.ext.asyncio.session import AsyncSession
 
     from app.auth.credentials import Authenticator
+    from app.auth.sessions import Principal
     from app.core.events import Listener
 
 
@@ -25,6 +27,14 @@ class NavEntry:
 
     label: str
     path: str
+
+
+@dataclass(frozen=True)
+class PageSection:
+    """A card a feature adds to a core page: its template, and what fills the template's context."""
+
+    template: str
+    context: Callable[[AsyncSession, Principal], Awaitable[dict[str, Any]]] | None = None
 
 
 @dataclass(frozen=True)
@@ -49,3 +59,7 @@ class Feature:
     # page's own <script> tags, so a feature's behaviour is attached from the layout, by delegation.
     scripts: Sequence[str] = ()
     stylesheets: Sequence[str] = ()
+    # Cards on the security page (/account/security), below the password card.
+    security_sections: Sequence[PageSection] = ()
+    # Second factors this feature offers (see app.auth.second_factor.SecondFactor).
+    second_factors: Sequence[Any] = ()
