@@ -146,4 +146,4 @@ async def test_sign_in_page_offers_passkeys(client: Client) -> None:
     page = await client.get("/sign-in?next=/account")
     assert "data-passkey-sign-in" in page.text
     assert 'data-next="/account"' in page.text
-    assert "Sign in with a passkey" in page.text
+    assert "Use a passkey" in page.text
