@@ -43,9 +43,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool:
-    """The Redis tests need a server: they are collected only when --redis-url names one."""
-    return collection_path.name == "test_redis_store.py" and not config.getoption("--redis-url")
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The Redis tests need a server: they are collected only when --redis-url names one.
+
+    None (rather than False) leaves every other path to pytest, so `collect_ignore` lists still apply.
+    """
+    if collection_path.name == "test_redis_store.py" and not config.getoption("--redis-url"):
+        return True
+    return None
 
 
 @pytest.fixture(scope="session")

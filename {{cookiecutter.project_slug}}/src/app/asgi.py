@@ -145,6 +145,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "client_ip": client_ip_resolver(settings.app),
                 "nav": [entry for f in ENABLED for entry in f.nav],
                 "sign_in_options": [tpl for f in ENABLED for tpl in f.sign_in_options],
+                "reauth_options": [tpl for f in ENABLED for tpl in f.reauth_options],
                 "security_sections": [section for f in ENABLED for section in f.security_sections],
                 "scripts": [src for f in ENABLED for src in f.scripts],
                 "stylesheets": [href for f in ENABLED for href in f.stylesheets],

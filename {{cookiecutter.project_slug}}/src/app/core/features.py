@@ -59,6 +59,8 @@ class Feature:
     # page's own <script> tags, so a feature's behaviour is attached from the layout, by delegation.
     scripts: Sequence[str] = ()
     stylesheets: Sequence[str] = ()
+    # Templates included below the re-authentication form (another way to confirm it's you).
+    reauth_options: Sequence[str] = ()
     # Cards on the security page (/account/security), below the password card.
     security_sections: Sequence[PageSection] = ()
     # Second factors this feature offers (see app.auth.second_factor.SecondFactor).

@@ -85,6 +85,7 @@ def page(
         "app_name": state.settings.app.name,
         "nav": state.nav,
         "sign_in_options": state.sign_in_options,
+        "reauth_options": state.reauth_options,
         "feature_scripts": state.scripts,
         "feature_stylesheets": state.stylesheets,
         "notice": notice,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Litestar
 from sqlalchemy import delete
 
 from app.auth.models import Account
 from tests.conftest import BASE_URL, Client, signed_in
+from tests.features.passkeys.authenticator import UP, SoftAuthenticator
 from tests.features.passkeys.helpers import (
     age_sessions,
     audit_events,
@@ -147,3 +150,49 @@ async def test_sign_in_page_offers_passkeys(client: Client) -> None:
     assert "data-passkey-sign-in" in page.text
     assert 'data-next="/account"' in page.text
     assert "Use a passkey" in page.text
+
+
+async def reauthenticate_with(client: Client, device: SoftAuthenticator, **get: Any) -> Any:
+    options = await client.post("/api/auth/passkey/reauthenticate/options")
+    assert options.status_code == 200, options.text
+    body = {"response": device.get(options.json(), **get)}
+    return await client.post("/api/auth/passkey/reauthenticate/verify", json=body)
+
+
+async def test_a_passkey_makes_a_stale_session_fresh_again(app: Litestar, client: Client) -> None:
+    await signed_in(client)
+    device = authenticator()
+    key = (await register(client, device)).json()
+    await register(client, authenticator())
+    await age_sessions(app, minutes=60)
+    refused = await client.post("/api/auth/passkey/delete-passkey", json={"id": key["id"]})
+    assert refused.status_code == 403
+    assert (await reauthenticate_with(client, device, flags=UP)).status_code == 401  # no user verification
+    confirmed = await reauthenticate_with(client, device)
+    assert confirmed.status_code == 200, confirmed.text
+    assert (await client.post("/api/auth/passkey/delete-passkey", json={"id": key["id"]})).status_code == 200
+    events = [row.event for row in await audit_events(app, "session.reauthenticated")]
+    assert events == ["session.reauthenticated"]
+
+
+async def test_reauthentication_takes_only_the_users_own_passkey(app: Litestar, client: Client) -> None:
+    await signed_in(client)
+    await register(client, authenticator())
+    async with Client(app=app, base_url=BASE_URL) as other:
+        other.headers["origin"] = BASE_URL
+        await signed_in(other)
+        their_device = authenticator()
+        await register(other, their_device)
+    await age_sessions(app, minutes=60)
+    options = (await client.post("/api/auth/passkey/reauthenticate/options")).json()
+    assert len(options["allowCredentials"]) == 1
+    answer = await client.post("/api/auth/passkey/reauthenticate/verify", json={"response": their_device.get(options)})
+    assert answer.status_code == 401
+    assert (await client.post("/api/auth/passkey/generate-register-options")).status_code == 403
+
+
+async def test_reauthentication_page_offers_a_passkey(client: Client) -> None:
+    await signed_in(client)
+    page = await client.get("/reauthenticate?next=/account/security")
+    assert "data-passkey-reauth" in page.text
+    assert 'data-next="/account/security"' in page.text

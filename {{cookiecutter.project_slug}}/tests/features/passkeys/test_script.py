@@ -10,6 +10,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from webauthn.helpers import bytes_to_base64url
@@ -40,23 +41,27 @@ const buf = (list) => new Uint8Array(list).buffer;
 out.attestation = helpers.credentialJSON({
   id: "AQID", rawId: buf([1, 2, 3]), type: "public-key", authenticatorAttachment: "platform",
   getClientExtensionResults: () => ({}),
-  response: { clientDataJSON: buf([123, 125]), attestationObject: buf([250, 251, 252]), getTransports: () => ["internal"] },
+  response: {
+    clientDataJSON: buf([123, 125]), attestationObject: buf([250, 251, 252]), getTransports: () => ["internal"],
+  },
 });
 out.assertion = helpers.credentialJSON({
   id: "AQID", rawId: buf([1, 2, 3]), type: "public-key", getClientExtensionResults: () => ({}),
-  response: { clientDataJSON: buf([123, 125]), authenticatorData: buf([0, 255]), signature: buf([62, 63]), userHandle: buf([255]) },
+  response: {
+    clientDataJSON: buf([123, 125]), authenticatorData: buf([0, 255]), signature: buf([62, 63]), userHandle: buf([255]),
+  },
 });
 process.stdout.write(JSON.stringify(out));
 """
 
 
-def run_script(payload: dict[str, object]) -> dict[str, object]:
+def run_script(payload: dict[str, object]) -> dict[str, Any]:
     assert NODE, "node is needed to test the browser script"
-    done = subprocess.run(  # noqa: S603 - a fixed program and our own script
+    done = subprocess.run(
         [NODE, "-e", HARNESS, str(SCRIPT)], input=json.dumps(payload), capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
-    result: dict[str, object] = json.loads(done.stdout)
+    result: dict[str, Any] = json.loads(done.stdout)
     return result
 
 
@@ -75,7 +80,8 @@ def test_base64url_matches_py_webauthn(samples: list[bytes]) -> None:
         }
     )
     assert out["encoded"] == [bytes_to_base64url(s) for s in samples]
-    assert all("=" not in e and "+" not in e and "/" not in e for e in out["encoded"])  # type: ignore[union-attr]
+    encoded: list[str] = out["encoded"]
+    assert all("=" not in e and "+" not in e and "/" not in e for e in encoded)
     assert out["decoded"] == [list(s) for s in samples]
 
 
@@ -91,7 +97,10 @@ def test_options_and_credentials_are_converted_both_ways() -> None:
                 "user": {"id": bytes_to_base64url(user_id), "name": "ada@example.com", "displayName": "Ada"},
                 "excludeCredentials": [{"id": bytes_to_base64url(excluded), "type": "public-key"}],
             },
-            "request": {"challenge": bytes_to_base64url(challenge), "allowCredentials": [{"id": "-_8", "type": "public-key"}]},
+            "request": {
+                "challenge": bytes_to_base64url(challenge),
+                "allowCredentials": [{"id": "-_8", "type": "public-key"}],
+            },
         }
     )
     assert out["creation"] == {

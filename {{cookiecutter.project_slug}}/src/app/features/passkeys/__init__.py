@@ -21,6 +21,7 @@ FEATURE = Feature(
     static_dir=HERE / "static",
     migrations_dir=HERE / "migrations",
     sign_in_options=["passkeys/sign_in_option.html"],
+    reauth_options=["passkeys/reauth_option.html"],
     check_settings=check_settings,
     security_sections=[PageSection("passkeys/section.html", section_context)],
     second_factors=[PASSKEY_SECOND_FACTOR],

@@ -14,7 +14,7 @@ from app.auth.web import DB, Auth, CurrentUser, MaybePrincipal, request_meta, wa
 from app.core.redirects import safe_redirect
 from app.core.security import trusted_origins
 from app.features.passkeys.models import Passkey
-from app.features.passkeys.service import SIGN_IN
+from app.features.passkeys.service import REAUTHENTICATE, SIGN_IN
 from app.features.passkeys.web import PasskeyService, binding_cookie, provide_passkeys
 
 Text = Annotated[str, msgspec.Meta(max_length=4096)]
@@ -121,6 +121,35 @@ async def verify_authentication(
     return Response(body, cookies=[cookie], headers=headers)
 
 
+class Reauthenticate(msgspec.Struct):
+    response: dict[str, Any]
+
+
+@post("/reauthenticate/options", opt={"rate_limit": "sign_in"}, status_code=200)
+async def reauthenticate_options(
+    request: Request[Any, Any, Any], db: DB, user: CurrentUser, passkeys: PasskeyService
+) -> Response[Any]:
+    """Options to confirm it's you with one of your passkeys (instead of the password)."""
+    binding, cookies = _options(request, passkeys)
+    return Response(
+        await passkeys.authentication_options(db, binding, REAUTHENTICATE, user_id=user.user_id), cookies=cookies
+    )
+
+
+@post("/reauthenticate/verify", opt={"rate_limit": "sign_in"}, status_code=200)
+async def reauthenticate_verify(
+    request: Request[Any, Any, Any],
+    data: JSONBody[Reauthenticate],
+    db: DB,
+    auth: Auth,
+    user: CurrentUser,
+    passkeys: PasskeyService,
+) -> Response[Any]:
+    """Make this session fresh; the cached session snapshot is dropped."""
+    await passkeys.reauthenticate(db, request_meta(request), user, binding_cookie(request, passkeys), data.response)
+    return Response({"status": True}, cookies=[auth.sessions.clear_cache_cookie()])
+
+
 @get("/list-user-passkeys")
 async def list_user_passkeys(db: DB, user: CurrentUser, passkeys: PasskeyService) -> list[dict[str, Any]]:
     """The signed-in user's passkeys."""
@@ -152,6 +181,8 @@ API = Router(
         verify_registration,
         generate_authenticate_options,
         verify_authentication,
+        reauthenticate_options,
+        reauthenticate_verify,
         list_user_passkeys,
         delete_passkey,
         update_passkey,

@@ -38,7 +38,7 @@ from app.auth.service import AuthService, SignInResult
 from app.auth.sessions import Principal
 from app.core.db import utcnow
 from app.core.errors import AppError, InvalidInput
-from app.core.events import RequestMeta
+from app.core.events import EventName, RequestMeta
 from app.features.passkeys.challenges import Challenges, client_challenge
 from app.features.passkeys.models import Passkey
 from app.features.passkeys.names import default_name
@@ -46,7 +46,9 @@ from app.features.passkeys.settings import RelyingParty
 
 NAME_MAX = 100
 TIMEOUT_MS = 300_000
-REGISTER, SIGN_IN, SECOND_FACTOR = "register", "sign-in", "second-factor"
+REGISTER, SIGN_IN, SECOND_FACTOR, REAUTHENTICATE = "register", "sign-in", "second-factor", "reauthenticate"
+# Ceremonies where the passkey stands in for a password as well: user verification is required.
+VERIFYING = (SIGN_IN, REAUTHENTICATE)
 
 
 class PasskeyRejected(AppError):
@@ -162,7 +164,9 @@ class Passkeys:
         if accounts.one() == 0 and others.one() == 0:
             raise LastSignInMethod()
         await db.delete(passkey)
-        await self.auth.emit(db, "passkey.removed", meta, principal.user_id, "passkey", passkey.id, passkey_name=passkey.name)
+        await self.auth.emit(
+            db, "passkey.removed", meta, principal.user_id, "passkey", passkey.id, passkey_name=passkey.name
+        )
         await db.commit()
 
     # --- registration ---------------------------------------------------------------------
@@ -271,7 +275,7 @@ class Passkeys:
                 for p in allowed
             ],
             user_verification=UserVerificationRequirement.REQUIRED
-            if purpose == SIGN_IN
+            if purpose in VERIFYING
             else UserVerificationRequirement.PREFERRED,
         )
         result: dict[str, Any] = json.loads(options_to_json(options))
@@ -310,7 +314,7 @@ class Passkeys:
                 expected_origin=list(self.party.origins),
                 credential_public_key=passkey.public_key,
                 credential_current_sign_count=passkey.sign_count,
-                require_user_verification=purpose == SIGN_IN,
+                require_user_verification=purpose in VERIFYING,
             )
         except (WebAuthnException, ValueError, KeyError, TypeError) as error:
             await self._failed(db, meta, passkey.user_id, purpose, str(error))
@@ -344,6 +348,23 @@ class Passkeys:
         return await self.auth.open_session(
             db, meta, verified.user, "passkey", True, replaces, multi_factor=verified.user_verified
         )
+
+    async def reauthenticate(
+        self, db: AsyncSession, meta: RequestMeta, principal: Principal, binding: str | None, response: dict[str, Any]
+    ) -> None:
+        """Make the session fresh with one of its user's passkeys (user verification required)."""
+        await self.verify(db, meta, binding, response, REAUTHENTICATE, principal.user_id)
+        await self.auth.sessions.mark_fresh(db, principal.session_id)
+        await self.auth.emit(
+            db,
+            EventName.SESSION_REAUTHENTICATED,
+            meta,
+            principal.user_id,
+            "session",
+            principal.session_id,
+            method="passkey",
+        )
+        await db.commit()
 
     async def _failed(self, db: AsyncSession, meta: RequestMeta, user_id: uuid.UUID, purpose: str, reason: str) -> None:
         await self.auth.emit(db, "passkey.failed", meta, None, "user", user_id, purpose=purpose, reason=reason[:200])

@@ -7,6 +7,7 @@
  *   [data-passkey-sign-in]        the "Sign in with a passkey" button, and conditional UI: passkeys
  *                                 offered in the autofill of the sign-in page's email field
  *   [data-passkey-second-factor]  the passkey option of the second-factor challenge page
+ *   [data-passkey-reauth]         "Use a passkey" on the re-authentication page
  * Those elements are rendered `hidden` and shown here only when the browser supports WebAuthn.
  * In Node (the unit tests) it only exports the encoding helpers.
  */
@@ -202,20 +203,21 @@
     });
   }
 
-  function secondFactor(root) {
+  // A passkey of the user already known (second factor, re-authentication): options, get, verify, go on.
+  function confirm(root, base) {
     say(root, "Follow your browser's prompt to use your passkey…");
-    post("second-factor/options")
+    post(base + "/options")
       .then(function (options) {
         return navigator.credentials.get({ publicKey: requestOptions(options) });
       })
       .then(function (credential) {
-        return post("second-factor/verify", {
+        return post(base + "/verify", {
           response: credentialJSON(credential),
           callbackURL: root.getAttribute("data-next") || "/",
         });
       })
       .then(function (answer) {
-        window.location.assign(answer.url || "/");
+        window.location.assign(answer.url || root.getAttribute("data-next") || "/");
       })
       .catch(function (error) {
         say(root, cancelled(error) ? "No passkey was used." : error.message);
@@ -226,7 +228,9 @@
 
   function wire(root) {
     if (!supported) return;
-    var found = root.querySelectorAll("[data-passkey-register], [data-passkey-sign-in], [data-passkey-second-factor]");
+    var found = root.querySelectorAll(
+      "[data-passkey-register], [data-passkey-sign-in], [data-passkey-second-factor], [data-passkey-reauth]"
+    );
     Array.prototype.forEach.call(found, function (element) {
       element.hidden = false;
       if (element.hasAttribute("data-passkey-sign-in")) startConditional(element);
@@ -246,7 +250,9 @@
     var root = button.closest("[data-passkey-sign-in]");
     if (root) return signInWithButton(root);
     root = button.closest("[data-passkey-second-factor]");
-    if (root) secondFactor(root);
+    if (root) return confirm(root, "second-factor");
+    root = button.closest("[data-passkey-reauth]");
+    if (root) confirm(root, "reauthenticate");
   });
 
   document.addEventListener("htmx:beforeSwap", stopConditional);
