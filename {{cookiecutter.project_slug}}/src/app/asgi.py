@@ -129,7 +129,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SessionMiddleware(sessions, [a for f in ENABLED for a in f.authenticators]),
         ],
         csrf_config=csrf_config(settings),
-        template_config=template_config(template_dirs),
+        template_config=template_config(template_dirs, {k: v for f in ENABLED for k, v in f.template_globals.items()}),
         before_send=[security_headers(settings)],
         exception_handlers=EXCEPTION_HANDLERS,
         stores={RATE_LIMIT_STORE: store, "response_cache": MemoryStore()},

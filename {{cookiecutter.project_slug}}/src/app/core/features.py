@@ -6,8 +6,8 @@ removing its folder and its line in `app/features/__init__.py` removes it comple
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +61,8 @@ class Feature:
     stylesheets: Sequence[str] = ()
     # Templates included below the re-authentication form (another way to confirm it's you).
     reauth_options: Sequence[str] = ()
+    # Functions and values the app's templates may call (e.g. whether an option is switched on).
+    template_globals: Mapping[str, Any] = field(default_factory=dict)
     # Cards on the security page (/account/security), below the password card.
     security_sections: Sequence[PageSection] = ()
     # Second factors this feature offers (see app.auth.second_factor.SecondFactor).

@@ -38,7 +38,9 @@ NOTICES: dict[str, str] = {
 }
 
 
-def template_config(directories: Sequence[Path]) -> TemplateConfig[JinjaTemplateEngine]:
+def template_config(
+    directories: Sequence[Path], template_globals: Mapping[str, Any] | None = None
+) -> TemplateConfig[JinjaTemplateEngine]:
     """Jinja with autoescaping, searching the core, auth and feature template folders in order."""
     environment = Environment(
         loader=ChoiceLoader([FileSystemLoader(str(d)) for d in directories]),
@@ -48,6 +50,7 @@ def template_config(directories: Sequence[Path]) -> TemplateConfig[JinjaTemplate
     )
     environment.filters["when"] = when
     environment.filters["machine_time"] = machine_time
+    environment.globals.update(template_globals or {})
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
 
 

@@ -10,13 +10,15 @@ from app.core.features import Feature, PageSection
 from app.features.passkeys.routes import API
 from app.features.passkeys.second_factor import PASSKEY_SECOND_FACTOR, SECOND_FACTOR_HANDLERS
 from app.features.passkeys.settings import check_settings
+from app.features.passkeys.signup import sign_up_allowed
+from app.features.passkeys.signup_web import SIGN_UP_HANDLERS
 from app.features.passkeys.views import VIEWS, section_context
 
 HERE = Path(__file__).resolve().parent
 
 FEATURE = Feature(
     name="passkeys",
-    route_handlers=[API, VIEWS, *SECOND_FACTOR_HANDLERS],
+    route_handlers=[API, VIEWS, *SECOND_FACTOR_HANDLERS, *SIGN_UP_HANDLERS],
     templates_dir=HERE / "templates",
     static_dir=HERE / "static",
     migrations_dir=HERE / "migrations",
@@ -25,6 +27,7 @@ FEATURE = Feature(
     check_settings=check_settings,
     security_sections=[PageSection("passkeys/section.html", section_context)],
     second_factors=[PASSKEY_SECOND_FACTOR],
+    template_globals={"passkey_sign_up_allowed": sign_up_allowed},
     scripts=["/static/passkeys/passkeys.js"],
     stylesheets=["/static/passkeys/passkeys.css"],
 )

@@ -153,7 +153,7 @@ async def reauthenticate_verify(
 @get("/list-user-passkeys")
 async def list_user_passkeys(db: DB, user: CurrentUser, passkeys: PasskeyService) -> list[dict[str, Any]]:
     """The signed-in user's passkeys."""
-    return [passkey_json(p) for p in await passkeys.list(db, user.user_id)]
+    return [passkey_json(p) for p in await passkeys.for_user(db, user.user_id)]
 
 
 @post("/delete-passkey", status_code=200)

@@ -109,7 +109,7 @@ class Passkeys:
 
     # --- managing -------------------------------------------------------------------------
 
-    async def list(self, db: AsyncSession, user_id: uuid.UUID) -> list[Passkey]:
+    async def for_user(self, db: AsyncSession, user_id: uuid.UUID) -> list[Passkey]:
         """A user's passkeys, oldest first."""
         return await user_passkeys(db, user_id)
 
@@ -171,23 +171,23 @@ class Passkeys:
 
     # --- registration ---------------------------------------------------------------------
 
-    async def registration_options(self, db: AsyncSession, principal: Principal, binding: str) -> dict[str, Any]:
-        """Options for navigator.credentials.create() (fresh session); the user's passkeys are excluded."""
-        self.auth.require_fresh(principal)
-        existing = await self.list(db, principal.user_id)
-        challenge = await self.challenges.issue(db, binding, REGISTER, str(principal.user_id))
-        await db.commit()
+    def creation_options(
+        self, challenge: bytes, user_id: uuid.UUID, email: str, name: str, existing: list[Passkey], verify: bool
+    ) -> dict[str, Any]:
+        """Options for navigator.credentials.create(): a discoverable credential for this user."""
         options = generate_registration_options(
             rp_id=self.party.id,
             rp_name=self.party.name,
-            user_id=principal.user_id.bytes,
-            user_name=principal.email,
-            user_display_name=principal.name,
+            user_id=user_id.bytes,
+            user_name=email,
+            user_display_name=name,
             challenge=challenge,
             timeout=TIMEOUT_MS,
             authenticator_selection=AuthenticatorSelectionCriteria(
                 resident_key=ResidentKeyRequirement.REQUIRED,
-                user_verification=UserVerificationRequirement.PREFERRED,
+                user_verification=UserVerificationRequirement.REQUIRED
+                if verify
+                else UserVerificationRequirement.PREFERRED,
             ),
             exclude_credentials=[
                 PublicKeyCredentialDescriptor(id=base64url_to_bytes(p.credential_id)) for p in existing
@@ -195,6 +195,56 @@ class Passkeys:
         )
         result: dict[str, Any] = json.loads(options_to_json(options))
         return result
+
+    async def attest(
+        self,
+        db: AsyncSession,
+        meta: RequestMeta,
+        user_id: uuid.UUID | None,
+        challenge: bytes,
+        response: dict[str, Any],
+        verify: bool = False,
+    ) -> Passkey:
+        """Check an attestation (origin, RP id, presence, verification when asked) into an unsaved Passkey."""
+        try:
+            verified = verify_registration_response(
+                credential=response,
+                expected_challenge=challenge,
+                expected_rp_id=self.party.id,
+                expected_origin=list(self.party.origins),
+                require_user_presence=True,
+                require_user_verification=verify,
+            )
+        except (WebAuthnException, ValueError, KeyError, TypeError) as error:
+            await self._failed(db, meta, user_id, "registration", str(error))
+            raise PasskeyRejected(f"The passkey could not be registered: {error}") from error
+        inner = response.get("response")
+        listed = inner.get("transports") if isinstance(inner, dict) else None
+        known = AuthenticatorTransport._value2member_map_
+        transports = [t for t in listed if isinstance(t, str) and t in known] if isinstance(listed, list) else []
+        credential_id = bytes_to_base64url(verified.credential_id)
+        taken = await db.exec(select(Passkey.id).where(Passkey.credential_id == credential_id))
+        if taken.first() is not None:
+            raise DuplicatePasskey()
+        return Passkey(
+            user_id=user_id or uuid.uuid4(),
+            name=default_name(verified.aaguid, meta.user_agent),
+            credential_id=credential_id,
+            public_key=verified.credential_public_key,
+            sign_count=verified.sign_count,
+            transports=transports[:8],
+            aaguid=verified.aaguid,
+            device_type=verified.credential_device_type.value,
+            backed_up=verified.credential_backed_up,
+        )
+
+    async def registration_options(self, db: AsyncSession, principal: Principal, binding: str) -> dict[str, Any]:
+        """Options for navigator.credentials.create() (fresh session); the user's passkeys are excluded."""
+        self.auth.require_fresh(principal)
+        existing = await self.for_user(db, principal.user_id)
+        challenge = await self.challenges.issue(db, binding, REGISTER, str(principal.user_id))
+        await db.commit()
+        return self.creation_options(challenge, principal.user_id, principal.email, principal.name, existing, False)
 
     async def register(
         self,
@@ -212,43 +262,19 @@ class Passkeys:
         owner = await self.challenges.consume(db, binding, REGISTER, challenge)
         if owner != str(principal.user_id):
             raise PasskeyRejected("This passkey request was made for another account.")
-        try:
-            verified = verify_registration_response(
-                credential=response,
-                expected_challenge=challenge,
-                expected_rp_id=self.party.id,
-                expected_origin=list(self.party.origins),
-                require_user_presence=True,
-            )
-        except (WebAuthnException, ValueError, KeyError, TypeError) as error:
-            await self._failed(db, meta, principal.user_id, "registration", str(error))
-            raise PasskeyRejected(f"The passkey could not be registered: {error}") from error
-        transports = [
-            t
-            for t in (response.get("response") or {}).get("transports") or []
-            if t in AuthenticatorTransport._value2member_map_
-        ]
-        passkey = Passkey(
-            user_id=principal.user_id,
-            name=chosen or default_name(verified.aaguid, meta.user_agent),
-            credential_id=bytes_to_base64url(verified.credential_id),
-            public_key=verified.credential_public_key,
-            sign_count=verified.sign_count,
-            transports=transports[:8],
-            aaguid=verified.aaguid,
-            device_type=verified.credential_device_type.value,
-            backed_up=verified.credential_backed_up,
-        )
-        taken = await db.exec(select(Passkey.id).where(Passkey.credential_id == passkey.credential_id))
-        if taken.first() is not None:
-            raise DuplicatePasskey()
+        passkey = await self.attest(db, meta, principal.user_id, challenge, response)
+        passkey.name = chosen or passkey.name
         db.add(passkey)
         await self.auth.emit(
             db, "passkey.registered", meta, principal.user_id, "passkey", passkey.id, aaguid=passkey.aaguid
         )
+        return await self.save(db, passkey)
+
+    async def save(self, db: AsyncSession, passkey: Passkey) -> Passkey:
+        """Commit a new passkey; DuplicatePasskey when the same credential was registered in parallel."""
         try:
             await db.commit()
-        except IntegrityError as error:  # the same credential registered in parallel
+        except IntegrityError as error:
             await db.rollback()
             raise DuplicatePasskey() from error
         await db.refresh(passkey)
@@ -260,7 +286,7 @@ class Passkeys:
         self, db: AsyncSession, binding: str, purpose: str = SIGN_IN, user_id: uuid.UUID | None = None
     ) -> dict[str, Any]:
         """Options for navigator.credentials.get(): any passkey of this site, or only `user_id`'s."""
-        allowed = await self.list(db, user_id) if user_id else []
+        allowed = await self.for_user(db, user_id) if user_id else []
         challenge = await self.challenges.issue(db, binding, purpose, str(user_id) if user_id else "")
         await db.commit()
         options = generate_authentication_options(
@@ -366,6 +392,8 @@ class Passkeys:
         )
         await db.commit()
 
-    async def _failed(self, db: AsyncSession, meta: RequestMeta, user_id: uuid.UUID, purpose: str, reason: str) -> None:
+    async def _failed(
+        self, db: AsyncSession, meta: RequestMeta, user_id: uuid.UUID | None, purpose: str, reason: str
+    ) -> None:
         await self.auth.emit(db, "passkey.failed", meta, None, "user", user_id, purpose=purpose, reason=reason[:200])
         await db.commit()

@@ -8,6 +8,7 @@
  *                                 offered in the autofill of the sign-in page's email field
  *   [data-passkey-second-factor]  the passkey option of the second-factor challenge page
  *   [data-passkey-reauth]         "Use a passkey" on the re-authentication page
+ *   [data-passkey-sign-up]        "Create my passkey" behind the link of a passkey-first sign-up
  * Those elements are rendered `hidden` and shown here only when the browser supports WebAuthn.
  * In Node (the unit tests) it only exports the encoding helpers.
  */
@@ -203,6 +204,25 @@
     });
   }
 
+  // Passkey-first sign-up: the page behind the emailed link creates the passkey and the account.
+  function signUp(root) {
+    var token = root.getAttribute("data-token") || "";
+    say(root, "Follow your browser's prompt to create the passkey…");
+    post("sign-up/options", { token: token })
+      .then(function (options) {
+        return navigator.credentials.create({ publicKey: creationOptions(options) });
+      })
+      .then(function (credential) {
+        return post("sign-up/verify", { token: token, response: credentialJSON(credential) });
+      })
+      .then(function (answer) {
+        window.location.assign(answer.url || "/");
+      })
+      .catch(function (error) {
+        say(root, cancelled(error) ? "No passkey was created. Press the button to try again." : error.message);
+      });
+  }
+
   // A passkey of the user already known (second factor, re-authentication): options, get, verify, go on.
   function confirm(root, base) {
     say(root, "Follow your browser's prompt to use your passkey…");
@@ -229,7 +249,8 @@
   function wire(root) {
     if (!supported) return;
     var found = root.querySelectorAll(
-      "[data-passkey-register], [data-passkey-sign-in], [data-passkey-second-factor], [data-passkey-reauth]"
+      "[data-passkey-register], [data-passkey-sign-in], [data-passkey-second-factor], [data-passkey-reauth], " +
+        "[data-passkey-sign-up]"
     );
     Array.prototype.forEach.call(found, function (element) {
       element.hidden = false;
@@ -252,7 +273,9 @@
     root = button.closest("[data-passkey-second-factor]");
     if (root) return confirm(root, "second-factor");
     root = button.closest("[data-passkey-reauth]");
-    if (root) confirm(root, "reauthenticate");
+    if (root) return confirm(root, "reauthenticate");
+    root = button.closest("[data-passkey-sign-up]");
+    if (root) signUp(root);
   });
 
   document.addEventListener("htmx:beforeSwap", stopConditional);
