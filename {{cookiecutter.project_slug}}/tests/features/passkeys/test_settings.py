@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from app.features.passkeys.settings import PasskeySettings, check_settings, relying_party
+from tests.conftest import AppFactory, Client
 
 
 def app_settings(base_url: str = "https://app.example.com", env: str = "production") -> SimpleNamespace:
@@ -50,6 +51,21 @@ def test_start_up_report_reads_the_environment(monkeypatch: pytest.MonkeyPatch) 
     assert any("PASSKEYS_ALLOW_SIGN_UP" in p for p in check_settings(app_settings()))
 
 
+def test_an_ip_address_cannot_be_the_rp_id() -> None:
+    with pytest.raises(ValueError, match="is an IP address"):
+        relying_party(app_settings("http://127.0.0.1:8000", env="development"), PasskeySettings())
+
+
 def test_http_is_fine_on_localhost_and_outside_production() -> None:
     assert relying_party(app_settings("http://localhost:8000"), PasskeySettings()).id == "localhost"
     assert relying_party(app_settings("http://dev.test", env="development"), PasskeySettings()).id == "dev.test"
+
+
+async def test_an_app_built_with_bad_settings_answers_clearly(make_app: AppFactory) -> None:
+    app = make_app(app={"base_url": "http://127.0.0.1:8000"})
+    async with Client(app=app, base_url="http://127.0.0.1:8000") as client:
+        client.headers["origin"] = "http://127.0.0.1:8000"
+        answer = await client.post("/api/auth/passkey/generate-authenticate-options")
+    assert answer.status_code == 503
+    assert answer.json()["code"] == "PASSKEYS_NOT_CONFIGURED"
+    assert "IP address" in answer.json()["message"]

@@ -7,6 +7,7 @@ Empty values follow APP_BASE_URL and APP_NAME.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -46,6 +47,14 @@ class RelyingParty:
     second_factor: bool
 
 
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 def _is_local(host: str) -> bool:
     return host == "localhost" or host.endswith(".localhost") or host == "127.0.0.1"
 
@@ -57,6 +66,11 @@ def _problems(passkeys: PasskeySettings, app: Any) -> tuple[RelyingParty | None,
     found = []
     if not rp_id or "/" in rp_id or ":" in rp_id or rp_id.startswith("."):
         found.append(f"PASSKEYS_RP_ID: {rp_id!r} is not a domain name (no scheme, port or path).")
+    elif _is_ip(rp_id):
+        found.append(
+            f"PASSKEYS_RP_ID: {rp_id!r} is an IP address, and browsers only make passkeys for domain names "
+            "(in development, use http://localhost:8000 as APP_BASE_URL)."
+        )
     for origin in origins:
         parts = urlsplit(origin)
         host = (parts.hostname or "").lower()

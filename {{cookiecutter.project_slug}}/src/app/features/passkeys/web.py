@@ -9,8 +9,16 @@ from litestar import Request
 from litestar.di import NamedDependency
 
 from app.auth.service import AuthService
+from app.core.errors import AppError
 from app.features.passkeys.service import Passkeys
 from app.features.passkeys.settings import relying_party
+
+
+class PasskeysMisconfigured(AppError):
+    code = "PASSKEYS_NOT_CONFIGURED"
+    status_code = 503
+    default_message = "Passkeys are not available: the server's PASSKEYS_* settings are not valid."
+
 
 _instances: WeakKeyDictionary[AuthService, Passkeys] = WeakKeyDictionary()
 
@@ -20,7 +28,11 @@ def provide_passkeys(request: Request[Any, Any, Any]) -> Passkeys:
     auth: AuthService = request.app.state.auth
     service = _instances.get(auth)
     if service is None:
-        service = _instances[auth] = Passkeys(auth, relying_party(auth.settings))
+        try:
+            party = relying_party(auth.settings)
+        except ValueError as error:  # reported at start-up too (`check_settings`); never a bare 500
+            raise PasskeysMisconfigured(f"Passkeys are not available: {error}") from error
+        service = _instances[auth] = Passkeys(auth, party)
     return service
 
 

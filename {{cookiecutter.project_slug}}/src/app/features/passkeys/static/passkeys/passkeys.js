@@ -121,7 +121,11 @@
     return error && (error.name === "NotAllowedError" || error.name === "AbortError");
   }
 
-  var supported = typeof window.PublicKeyCredential === "function" && !!navigator.credentials;
+  // Browsers make passkeys for domain names only: on an IP address (http://127.0.0.1) the options stay hidden.
+  var supported =
+    typeof window.PublicKeyCredential === "function" &&
+    !!navigator.credentials &&
+    !/^[\d.]+$|:/.test(window.location.hostname);
   var conditional = null; // the AbortController of the pending autofill request
 
   function stopConditional() {
@@ -199,8 +203,9 @@
       return post("generate-authenticate-options").then(function (options) {
         return signIn(root, options, "conditional", controller.signal);
       });
-    }).catch(function (error) {
-      if (!cancelled(error)) say(root, error.message);
+    }).catch(function () {
+      // Nobody asked for this request: a failure (aborted, no passkey, a site the browser refuses)
+      // leaves the page as it is; the button still reports its own errors.
     });
   }
 
