@@ -108,6 +108,7 @@ async def test_register_sign_in_by_button_and_autofill_rename_remove(
     await card.get_by_label("Name").fill("Test laptop")
     await card.get_by_role("button", name="Add a passkey").click()
     await expect(card.get_by_role("listitem").filter(has_text="Test laptop")).to_be_visible()
+    await expect(page.get_by_text("Your passkey has been added")).to_be_visible()
     stored = await credentials(cdp, authenticator_id)
     assert len(stored) == 1 and stored[0]["isResidentCredential"]
     await page.screenshot(path=str(SHOTS / "passkeys-security-1280.png"), full_page=True)

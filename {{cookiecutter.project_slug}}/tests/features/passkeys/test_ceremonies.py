@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from app.auth.models import Verification
 from app.core.db import utcnow
-from tests.conftest import BASE_URL, Client, signed_in
+from tests.conftest import BASE_URL, AppFactory, Client, signed_in
 from tests.features.passkeys.authenticator import UP, UV
 from tests.features.passkeys.helpers import (
     age_sessions,
@@ -280,3 +280,19 @@ async def test_garbage_responses_get_clear_errors(client: Client) -> None:
         answer = await client.post("/api/auth/passkey/verify-authentication", json=body)
         assert answer.status_code == 400, (body, answer.text)
         assert answer.json()["message"]
+
+
+async def test_an_unverified_address_does_not_sign_in_where_verification_is_required(make_app: AppFactory) -> None:
+    lenient = make_app(auth={"allow_unverified_sign_in": True})
+    device = authenticator()
+    async with Client(app=lenient, base_url=BASE_URL) as client:
+        client.headers["origin"] = BASE_URL
+        await signed_in(client)
+        assert (await register(client, device)).status_code == 200
+    strict = make_app(auth={"allow_unverified_sign_in": False})
+    async with Client(app=strict, base_url=BASE_URL) as client:
+        client.headers["origin"] = BASE_URL
+        answer = await sign_in(client, device)
+        assert answer.status_code == 403
+        assert answer.json()["code"] == "EMAIL_NOT_VERIFIED"
+        assert (await client.get("/api/auth/get-session")).json() is None

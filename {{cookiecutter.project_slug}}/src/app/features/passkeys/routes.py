@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, Router, get, post, route
+from litestar.datastructures import Cookie
 from litestar.di import Provide
 from litestar.params import JSONBody
 
@@ -13,6 +14,7 @@ from app.auth.schemas import user_json
 from app.auth.web import DB, Auth, CurrentUser, MaybePrincipal, request_meta, wants_token
 from app.core.redirects import safe_redirect
 from app.core.security import trusted_origins
+from app.core.ui import FLASH_COOKIE
 from app.features.passkeys.models import Passkey
 from app.features.passkeys.service import REAUTHENTICATE, SIGN_IN
 from app.features.passkeys.web import PasskeyService, binding_cookie, provide_passkeys
@@ -77,12 +79,14 @@ async def verify_registration(
     db: DB,
     user: CurrentUser,
     passkeys: PasskeyService,
-) -> dict[str, Any]:
+) -> Response[Any]:
     """Store the new passkey after checking the authenticator's answer."""
     passkey = await passkeys.register(
         db, request_meta(request), user, binding_cookie(request, passkeys), data.response, data.name
     )
-    return passkey_json(passkey)
+    # The page reloads after this answer and shows the notice (a key into app.core.ui.NOTICES).
+    notice = Cookie(key=FLASH_COOKIE, value="passkey-added", max_age=60, path="/", httponly=True, samesite="lax")
+    return Response(passkey_json(passkey), cookies=[notice])
 
 
 @route("/generate-authenticate-options", http_method=["GET", "POST"], opt={"rate_limit": "sign_in"}, status_code=200)

@@ -37,7 +37,7 @@ from app.auth.models import CREDENTIAL_PROVIDER, Account, User
 from app.auth.service import AuthService, SignInResult
 from app.auth.sessions import Principal
 from app.core.db import utcnow
-from app.core.errors import AppError, InvalidInput
+from app.core.errors import AppError, EmailNotVerified, InvalidInput
 from app.core.events import EventName, RequestMeta
 from app.features.passkeys.challenges import Challenges, client_challenge
 from app.features.passkeys.models import Passkey
@@ -371,6 +371,8 @@ class Passkeys:
     ) -> SignInResult:
         """Passwordless sign-in: a verified passkey (user verification required) is two factors in one."""
         verified = await self.verify(db, meta, binding, response, SIGN_IN)
+        if not verified.user.email_verified and not self.auth.settings.allow_unverified_sign_in:
+            raise EmailNotVerified()  # as for a password: the address is proved before the first session
         return await self.auth.open_session(
             db, meta, verified.user, "passkey", True, replaces, multi_factor=verified.user_verified
         )

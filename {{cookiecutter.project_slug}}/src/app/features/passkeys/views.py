@@ -29,6 +29,7 @@ PAGE = "/account/passkeys"
 # Flash notices are keys into the core's table; these are the passkey ones.
 NOTICES.update(
     {
+        "passkey-added": "Your passkey has been added: you can use it to sign in.",
         "passkey-renamed": "Your passkey has been renamed.",
         "passkey-removed": "Your passkey has been removed.",
     }
