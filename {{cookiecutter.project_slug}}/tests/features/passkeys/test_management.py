@@ -196,3 +196,10 @@ async def test_reauthentication_page_offers_a_passkey(client: Client) -> None:
     page = await client.get("/reauthenticate?next=/account/security")
     assert "data-passkey-reauth" in page.text
     assert 'data-next="/account/security"' in page.text
+
+
+async def test_reauthentication_without_a_passkey_says_so(client: Client) -> None:
+    await signed_in(client)
+    answer = await client.post("/api/auth/passkey/reauthenticate/options")
+    assert answer.status_code == 404
+    assert answer.json()["message"] == "You have no passkey on this account yet."

@@ -287,6 +287,8 @@ class Passkeys:
     ) -> dict[str, Any]:
         """Options for navigator.credentials.get(): any passkey of this site, or only `user_id`'s."""
         allowed = await self.for_user(db, user_id) if user_id else []
+        if user_id and not allowed:
+            raise PasskeyNotFound("You have no passkey on this account yet.")
         challenge = await self.challenges.issue(db, binding, purpose, str(user_id) if user_id else "")
         await db.commit()
         options = generate_authentication_options(
