@@ -133,6 +133,11 @@ async def test_register_sign_in_by_button_and_autofill_rename_remove(
     await page.goto("/sign-in")
     await expect(page.get_by_role("heading", name="Welcome, Ada Lovelace")).to_be_visible()
 
+    # Confirm it's you with the passkey instead of the password.
+    await page.goto("/reauthenticate?next=/account/security")
+    await page.get_by_role("button", name="Use a passkey").click()
+    await expect(page.get_by_role("heading", name="Security", level=1)).to_be_visible()
+
     # Rename, then remove (the password is still a way to sign in).
     await page.goto("/account/security")
     row = page.locator("#passkeys-card").get_by_role("listitem").filter(has_text="Test laptop")

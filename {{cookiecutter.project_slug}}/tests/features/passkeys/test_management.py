@@ -130,7 +130,7 @@ async def test_removing_the_last_passkey_on_the_page_explains_why(app: Litestar,
     await drop_password(app)
     answer = await client.submit(f"/account/passkeys/{key['id']}/delete", {}, page="/account/security")
     assert answer.status_code == 409
-    assert "This is your only way to sign in" in answer.text
+    assert "This is your only way to sign in." in answer.text
     assert "Only one" in answer.text
 
 

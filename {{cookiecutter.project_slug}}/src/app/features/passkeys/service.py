@@ -68,7 +68,10 @@ class PasskeyNotFound(AppError):
 class LastSignInMethod(AppError):
     code = "LAST_SIGN_IN_METHOD"
     status_code = 409
-    default_message = "This is your only way to sign in: set a password or add another passkey before removing it."
+    default_message = (
+        "This is your only way to sign in. Add another passkey first, or set a password "
+        "(“Forgot password?” on the sign-in page sends you a link)."
+    )
 
 
 class DuplicatePasskey(AppError):
