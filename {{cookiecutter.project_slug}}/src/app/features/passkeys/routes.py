@@ -89,11 +89,15 @@ async def verify_registration(
     return Response(passkey_json(passkey), cookies=[notice])
 
 
-@route("/generate-authenticate-options", http_method=["GET", "POST"], opt={"rate_limit": "sign_in"}, status_code=200)
+@route("/generate-authenticate-options", http_method=["GET", "POST"], status_code=200)
 async def generate_authenticate_options(
     request: Request[Any, Any, Any], db: DB, passkeys: PasskeyService
 ) -> Response[Any]:
-    """Options for navigator.credentials.get(): any passkey of this site (discoverable credentials)."""
+    """Options for navigator.credentials.get(): any passkey of this site (discoverable credentials).
+
+    Every sign-in page asks for these (for the autofill), so only the general per-IP limit applies
+    here; checking the answer counts against the sign-in limit.
+    """
     binding, cookies = _options(request, passkeys)
     return Response(await passkeys.authentication_options(db, binding, SIGN_IN), cookies=cookies)
 
