@@ -108,14 +108,13 @@ async def render_security(
         section, hint = SECURITY_FORMS[resumed.action]
         context |= {"form": resumed.fields, "resumed": section, "resume_hint": hint}
     settings = request.app.state.settings.auth
-    sections = []
-    for section in request.app.state.security_sections:
-        extra = await section.context(db, user) if section.context else {}
-        sections.append((section.template, extra))
+    state = request.app.state
+    security = {name: await provide(db, user) for name, provide in state.security_contexts}
     return page(
         request,
         "auth/security.html",
-        sections=sections,
+        security_sections=[template for _, template in state.security_sections],
+        security=security,
         sessions=await sessions.rows(db, user),
         cookie_cache_max_age=settings.cookie_cache_max_age if settings.cookie_cache else None,
         **context,

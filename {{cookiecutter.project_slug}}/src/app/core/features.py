@@ -30,14 +30,6 @@ class NavEntry:
 
 
 @dataclass(frozen=True)
-class PageSection:
-    """A card a feature adds to a core page: its template, and what fills the template's context."""
-
-    template: str
-    context: Callable[[AsyncSession, Principal], Awaitable[dict[str, Any]]] | None = None
-
-
-@dataclass(frozen=True)
 class Feature:
     """Everything one feature adds to the app."""
 
@@ -63,7 +55,8 @@ class Feature:
     reauth_options: Sequence[str] = ()
     # Functions and values the app's templates may call (e.g. whether an option is switched on).
     template_globals: Mapping[str, Any] = field(default_factory=dict)
-    # Cards on the security page (/account/security), below the password card.
-    security_sections: Sequence[PageSection] = ()
     # Second factors this feature offers (see app.auth.second_factor.SecondFactor).
     second_factors: Sequence[Any] = ()
+    # Cards included (with context) on the security page, and the data they need, under `security[name]`.
+    security_sections: Sequence[str] = ()
+    security_context: Callable[[AsyncSession, Principal], Awaitable[dict[str, Any]]] | None = None

@@ -6,7 +6,7 @@ field (conditional UI). A passkey with user verification is two factors in one. 
 
 from pathlib import Path
 
-from app.core.features import Feature, PageSection
+from app.core.features import Feature
 from app.features.passkeys.routes import API
 from app.features.passkeys.second_factor import PASSKEY_SECOND_FACTOR, SECOND_FACTOR_HANDLERS
 from app.features.passkeys.settings import check_settings
@@ -25,7 +25,8 @@ FEATURE = Feature(
     sign_in_options=["passkeys/sign_in_option.html"],
     reauth_options=["passkeys/reauth_option.html"],
     check_settings=check_settings,
-    security_sections=[PageSection("passkeys/section.html", section_context)],
+    security_sections=["passkeys/section.html"],
+    security_context=section_context,
     second_factors=[PASSKEY_SECOND_FACTOR],
     template_globals={"passkey_sign_up_allowed": sign_up_allowed},
     scripts=["/static/passkeys/passkeys.js"],
