@@ -92,10 +92,10 @@ async def security_page(
     request: Request[Any, Any, Any], db: DB, sessions: Control, user: CurrentUser, resumed: Resumed
 ) -> Template:
     """Password, the session list, and account deletion."""
-    return await _security(request, db, sessions, user, resumed=resumed)
+    return await render_security(request, db, sessions, user, resumed=resumed)
 
 
-async def _security(
+async def render_security(
     request: Request[Any, Any, Any],
     db: DB,
     sessions: Control,
@@ -103,6 +103,7 @@ async def _security(
     resumed: Resumed = None,
     **context: Any,
 ) -> Template:
+    """The security page; features re-render it with their card's error through `**context`."""
     if resumed is not None and resumed.action in SECURITY_FORMS:
         section, hint = SECURITY_FORMS[resumed.action]
         context |= {"form": resumed.fields, "resumed": section, "resume_hint": hint}
@@ -142,7 +143,7 @@ async def change_password_submit(
         fields = {"currentPassword": "current_password", "newPassword": "new_password"}
         if isinstance(error, InvalidInput) and error.field in fields:
             error = InvalidInput(error.message, field=fields[error.field])
-        return await _security(request, db, sessions, user, **_error_context(error, form, "password"))
+        return await render_security(request, db, sessions, user, **_error_context(error, form, "password"))
     cookie = auth.sessions.cookie(result.token, result.session.persistent, result.session.expires_at)
     return redirect(request, "/account/security", notice="password-changed", cookies=[cookie])
 
@@ -155,7 +156,7 @@ async def delete_account_submit(
     form = await form_data(request, ["confirm"])
     if form["confirm"].strip().lower() != user.email.lower():
         error = InvalidInput("Type your email address to confirm.", field="confirm")
-        return await _security(request, db, sessions, user, **_error_context(error, form, "delete"))
+        return await render_security(request, db, sessions, user, **_error_context(error, form, "delete"))
     await auth.delete_user(db, request_meta(request), user)
     return redirect(request, "/sign-in", notice="account-deleted", cookies=auth.sessions.clear_cookies())
 

@@ -7,7 +7,7 @@ removing its folder and its line in `app/features/__init__.py` removes it comple
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,3 +63,7 @@ class Feature:
     # Exact paths whose POSTs come from another site by design (an identity provider's form_post
     # callback): the origin check skips them, so their handler must change nothing itself.
     cross_site_posts: Sequence[str] = ()
+    # Templates included below the re-authentication form (another way to confirm it's you).
+    reauth_options: Sequence[str] = ()
+    # Functions and values the app's templates may call (e.g. whether an option is switched on).
+    template_globals: Mapping[str, Any] = field(default_factory=dict)

@@ -42,7 +42,9 @@ NOTICES: dict[str, str] = {
 }
 
 
-def template_config(directories: Sequence[Path]) -> TemplateConfig[JinjaTemplateEngine]:
+def template_config(
+    directories: Sequence[Path], template_globals: Mapping[str, Any] | None = None
+) -> TemplateConfig[JinjaTemplateEngine]:
     """Jinja with autoescaping, searching the core, auth and feature template folders in order."""
     environment = Environment(
         loader=ChoiceLoader([FileSystemLoader(str(d)) for d in directories]),
@@ -52,6 +54,7 @@ def template_config(directories: Sequence[Path]) -> TemplateConfig[JinjaTemplate
     )
     environment.filters["when"] = when
     environment.filters["machine_time"] = machine_time
+    environment.globals.update(template_globals or {})
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
 
 
@@ -89,6 +92,7 @@ def page(
         "app_name": state.settings.app.name,
         "nav": state.nav,
         "sign_in_options": state.sign_in_options,
+        "reauth_options": state.reauth_options,
         "feature_scripts": state.scripts,
         "feature_stylesheets": state.stylesheets,
         "notice": notice,

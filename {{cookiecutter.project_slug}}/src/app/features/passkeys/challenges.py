@@ -1,0 +1,105 @@
+"""WebAuthn challenges: random, single use, 5 minutes, bound to the browser that asked for them.
+
+The browser holds a random binding token in an HttpOnly cookie; the server keeps, in the core's
+`verification` table, only the SHA-256 of the challenge and of that token. A response is
+accepted only with the cookie that asked for its challenge, and the row is deleted on first use
+(DELETE ... RETURNING), whether the response then verifies or not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import timedelta
+
+from litestar.datastructures import Cookie
+from sqlalchemy import delete
+from sqlmodel.ext.asyncio.session import AsyncSession
+from webauthn.helpers import base64url_to_bytes
+
+from app.auth.models import Verification
+from app.core.crypto import hash_token, new_token
+from app.core.db import utcnow
+from app.core.errors import AppError
+
+CHALLENGE_TTL = 300
+COOKIE_NAME = "passkey_binding"
+PURPOSE_PREFIX = "passkey-"
+
+
+class InvalidChallenge(AppError):
+    code = "INVALID_PASSKEY_CHALLENGE"
+    status_code = 400
+    default_message = "This passkey request has expired or was already used. Try again."
+
+
+def _digest(challenge: bytes) -> str:
+    return hashlib.sha256(challenge).hexdigest()
+
+
+def client_challenge(client_data_b64: str) -> bytes:
+    """The challenge an authenticator response answers (from its clientDataJSON); InvalidChallenge if unreadable."""
+    try:
+        client_data = json.loads(base64url_to_bytes(client_data_b64))
+        return base64url_to_bytes(client_data["challenge"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise InvalidChallenge("The passkey response could not be read.") from error
+
+
+class Challenges:
+    """Issues and consumes challenges for one purpose each ("register", "sign-in", "second-factor")."""
+
+    def __init__(self, secure: bool) -> None:
+        self.secure = secure
+        self.cookie_name = ("__Host-" if secure else "") + COOKIE_NAME
+
+    def binding(self, cookie_value: str | None) -> tuple[str, Cookie | None]:
+        """The browser's binding token, and the cookie to set when it had none (or a malformed one)."""
+        if cookie_value and 20 <= len(cookie_value) <= 128 and cookie_value.replace("-", "").replace("_", "").isalnum():
+            return cookie_value, None
+        token = new_token()
+        cookie = Cookie(
+            key=self.cookie_name,
+            value=token,
+            path="/",
+            httponly=True,
+            secure=self.secure,
+            samesite="strict",
+            max_age=24 * 3600,
+        )
+        return token, cookie
+
+    async def issue(self, db: AsyncSession, binding: str, purpose: str, payload: str = "") -> bytes:
+        """A new random challenge for this browser; its hash is stored (committed by the caller)."""
+        challenge = secrets.token_bytes(32)
+        db.add(
+            Verification(
+                purpose=PURPOSE_PREFIX + purpose,
+                identifier=hash_token(binding),
+                token_hash=_digest(challenge),
+                payload=payload,
+                expires_at=utcnow() + timedelta(seconds=CHALLENGE_TTL),
+            )
+        )
+        return challenge
+
+    async def consume(self, db: AsyncSession, binding: str | None, purpose: str, challenge: bytes) -> str:
+        """Use up the challenge a response answers; its payload. Commits, so a failed attempt burns it too."""
+        if not binding:
+            raise InvalidChallenge()
+        V = Verification.__table__.c  # type: ignore[attr-defined]  # noqa: N806
+        query = (
+            delete(Verification)
+            .where(
+                V.token_hash == _digest(challenge),
+                V.purpose == PURPOSE_PREFIX + purpose,
+                V.identifier == hash_token(binding),
+            )
+            .returning(V.payload, V.expires_at)
+        )
+        row = (await db.exec(query)).first()
+        await db.commit()
+        if row is None or row.expires_at <= utcnow():
+            raise InvalidChallenge()
+        return str(row.payload)

@@ -1,0 +1,71 @@
+"""The relying party comes from settings, checked at start-up with messages that say what to fix."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from app.features.passkeys.settings import PasskeySettings, check_settings, relying_party
+from tests.conftest import AppFactory, Client
+
+
+def app_settings(base_url: str = "https://app.example.com", env: str = "production") -> SimpleNamespace:
+    return SimpleNamespace(app=SimpleNamespace(base_url=base_url, name="My App", env=env))
+
+
+def test_defaults_follow_the_base_url_and_app_name() -> None:
+    party = relying_party(app_settings(), PasskeySettings())
+    assert (party.id, party.name, party.origins) == ("app.example.com", "My App", ("https://app.example.com",))
+
+
+def test_a_parent_domain_may_be_the_rp_id() -> None:
+    settings = PasskeySettings(rp_id="example.com", origins=["https://app.example.com", "https://www.example.com"])
+    party = relying_party(app_settings(), settings)
+    assert party.id == "example.com"
+    assert party.origins == ("https://app.example.com", "https://www.example.com")
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"rp_id": "https://example.com"}, "PASSKEYS_RP_ID"),
+        ({"rp_id": "other.com"}, "is not on PASSKEYS_RP_ID"),
+        ({"origins": ["app.example.com"]}, "is not an origin"),
+        ({"origins": ["http://app.example.com"]}, "must use https in production"),
+        ({"origins": ["https://app.example.com/path"]}, "is not an origin"),
+    ],
+)
+def test_bad_settings_are_explained(values: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        relying_party(app_settings(), PasskeySettings(**values))  # type: ignore[arg-type]
+
+
+def test_start_up_report_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PASSKEYS_RP_ID", "elsewhere.org")
+    problems = check_settings(app_settings())
+    assert problems and all(p.startswith("PASSKEYS_ORIGINS") for p in problems)
+    monkeypatch.setenv("PASSKEYS_ORIGINS", "https://login.elsewhere.org, https://elsewhere.org")
+    assert check_settings(app_settings()) == []
+    monkeypatch.setenv("PASSKEYS_ALLOW_SIGN_UP", "perhaps")
+    assert any("PASSKEYS_ALLOW_SIGN_UP" in p for p in check_settings(app_settings()))
+
+
+def test_an_ip_address_cannot_be_the_rp_id() -> None:
+    with pytest.raises(ValueError, match="is an IP address"):
+        relying_party(app_settings("http://127.0.0.1:8000", env="development"), PasskeySettings())
+
+
+def test_http_is_fine_on_localhost_and_outside_production() -> None:
+    assert relying_party(app_settings("http://localhost:8000"), PasskeySettings()).id == "localhost"
+    assert relying_party(app_settings("http://dev.test", env="development"), PasskeySettings()).id == "dev.test"
+
+
+async def test_an_app_built_with_bad_settings_answers_clearly(make_app: AppFactory) -> None:
+    app = make_app(app={"base_url": "http://127.0.0.1:8000"})
+    async with Client(app=app, base_url="http://127.0.0.1:8000") as client:
+        client.headers["origin"] = "http://127.0.0.1:8000"
+        answer = await client.post("/api/auth/passkey/generate-authenticate-options")
+    assert answer.status_code == 503
+    assert answer.json()["code"] == "PASSKEYS_NOT_CONFIGURED"
+    assert "IP address" in answer.json()["message"]
