@@ -1,8 +1,4 @@
-"""A passkey as the second factor after a password, through the core gate (app.auth.second_factor).
-
-Collected only where the gate exists (see conftest.py in this folder): it comes with the
-two-factor work, and this file is switched on when both are merged.
-"""
+"""A passkey as the second factor after a password, through the core gate (app.auth.second_factor)."""
 
 from __future__ import annotations
 
@@ -26,7 +22,7 @@ async def password_step(client: Client, email: str) -> None:
     await client.post("/api/auth/sign-out")
     answer = await client.post("/api/auth/sign-in/email", json={"email": email, "password": STRONG_PASSWORD})
     assert answer.status_code == 200, answer.text
-    assert answer.json() == {"twoFactorRedirect": True}
+    assert answer.json() == {"twoFactorRedirect": True, "twoFactorMethods": ["passkey"]}
     assert (await client.get("/api/auth/get-session")).json() is None
     assert (await client.get("/api/auth/passkey/list-user-passkeys")).status_code == 401
 

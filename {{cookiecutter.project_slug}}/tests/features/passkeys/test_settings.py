@@ -51,9 +51,15 @@ def test_start_up_report_reads_the_environment(monkeypatch: pytest.MonkeyPatch) 
     assert any("PASSKEYS_ALLOW_SIGN_UP" in p for p in check_settings(app_settings()))
 
 
-def test_an_ip_address_cannot_be_the_rp_id() -> None:
+def test_an_ip_address_cannot_be_the_rp_id(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValueError, match="is an IP address"):
         relying_party(app_settings("http://127.0.0.1:8000", env="development"), PasskeySettings())
+    # A development server on an IP still starts (passkeys are just not offered there) ...
+    assert check_settings(app_settings("http://127.0.0.1:8000", env="development")) == []
+    # ... but not in production, nor when the IP is asked for explicitly.
+    assert any("IP address" in p for p in check_settings(app_settings("https://10.0.0.1")))
+    monkeypatch.setenv("PASSKEYS_RP_ID", "127.0.0.1")
+    assert any("IP address" in p for p in check_settings(app_settings("http://127.0.0.1:8000", env="development")))
 
 
 def test_http_is_fine_on_localhost_and_outside_production() -> None:

@@ -110,4 +110,10 @@ def check_settings(settings: Any) -> list[str]:
         passkeys = PasskeySettings()
     except ValidationError as error:
         return [f"PASSKEYS_{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()]
-    return _problems(passkeys, settings.app)[1]
+    found = _problems(passkeys, settings.app)[1]
+    derived_host = urlsplit(settings.app.base_url).hostname or ""
+    if not passkeys.rp_id and not passkeys.origins and _is_ip(derived_host) and settings.app.env != "production":
+        # A development server on http://127.0.0.1: the app runs, passkeys are simply not offered
+        # (their routes answer 503 with the reason). Set PASSKEYS_RP_ID, or use localhost, to use them.
+        return []
+    return found
