@@ -92,7 +92,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             bus.subscribe(name, listener)
     sessions = SessionManager(settings, db.engine, db.reader)
     second_factors = [factor for f in ENABLED for factor in f.second_factors]
-    auth = AuthService(settings, sessions, Passwords(settings.auth), bus, mailer, store, second_factors)
+    method_counters = [f.sign_in_methods for f in ENABLED if f.sign_in_methods]
+    auth = AuthService(
+        settings, sessions, Passwords(settings.auth), bus, mailer, store, second_factors, method_counters
+    )
     common_passwords()  # load the list now rather than on the first sign-up
 
     async def shutdown() -> None:

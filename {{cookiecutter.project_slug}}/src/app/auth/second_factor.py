@@ -331,11 +331,18 @@ def second_factor_required_handler(request: Request[Any, Any, Any], exc: SecondF
     A session cookie the browser had stays untouched: its session is revoked (`replaces`) only
     when the challenge is passed.
     """
+    if wants_json(request):
+        gate: SecondFactorGate = request.app.state.auth.gate
+        body = {"twoFactorRedirect": True, "twoFactorMethods": exc.factors}
+        cookie = gate.pending_cookie(exc.token)
+        return Response(body, status_code=200, cookies=[cookie], headers={"cache-control": "no-store"})
+    return challenge_redirect(request, exc)
+
+
+def challenge_redirect(request: Request[Any, Any, Any], exc: SecondFactorRequired) -> Response[Any]:
+    """The browser's way to the challenge page: the pending cookie and a redirect (HX-Redirect for htmx)."""
     gate: SecondFactorGate = request.app.state.auth.gate
     cookie = gate.pending_cookie(exc.token)
-    if wants_json(request):
-        body = {"twoFactorRedirect": True, "twoFactorMethods": exc.factors}
-        return Response(body, status_code=200, cookies=[cookie], headers={"cache-control": "no-store"})
     location = challenge_location(exc.next_path or request.query_params.get("next"))
     if request.headers.get("hx-request"):
         return Response(None, status_code=200, headers={"HX-Redirect": location}, cookies=[cookie])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
@@ -20,7 +20,7 @@ from litestar.stores.base import Store
 from sqlalchemy import bindparam, delete, update
 from sqlalchemy import select as core_select
 from sqlalchemy.orm import make_transient_to_detached
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import hooks
@@ -95,6 +95,7 @@ class AuthService:
         mailer: Mailer,
         store: Store,
         second_factors: Sequence[SecondFactor] = (),
+        method_counters: Sequence[Callable[[AsyncSession, uuid.UUID], Awaitable[int]]] = (),
     ) -> None:
         self.settings = settings
         self.sessions = sessions
@@ -107,6 +108,7 @@ class AuthService:
         )
         self.mail_budget = Budget(store, "mail", limits.mail_per_address, 60)
         self.gate = SecondFactorGate(settings, list(second_factors))
+        self.method_counters = list(method_counters)
 
     # --- input ---------------------------------------------------------------------------
 
@@ -215,6 +217,14 @@ class AuthService:
         """Sensitive actions need a recent sign-in or re-authentication."""
         if not principal.is_fresh(self.settings.auth.fresh_age):
             raise SessionNotFresh()
+
+    async def sign_in_methods(self, db: AsyncSession, user_id: uuid.UUID) -> int:
+        """How many ways the user has to sign in: a password, each linked provider, and what features
+        keep elsewhere (passkeys). Removing one is refused while it is the last."""
+        usable = (col(Account.password_hash).is_not(None)) | (col(Account.provider_id) != CREDENTIAL_PROVIDER)
+        query = select(func.count()).select_from(Account).where(col(Account.user_id) == user_id, usable)
+        accounts = (await db.exec(query)).one()
+        return int(accounts) + sum([await count(db, user_id) for count in self.method_counters])
 
     async def emit_revoked(
         self, db: AsyncSession, meta: RequestMeta, actor: uuid.UUID | None, session_ids: list[uuid.UUID], reason: str

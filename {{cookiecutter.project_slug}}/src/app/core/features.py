@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import uuid
+
     import click
     from litestar.types import ControllerRouterHandler
     from sqlmodel.ext.asyncio.session import AsyncSession
@@ -63,6 +65,9 @@ class Feature:
     # Exact paths whose POSTs come from another site by design (an identity provider's form_post
     # callback): the origin check skips them, so their handler must change nothing itself.
     cross_site_posts: Sequence[str] = ()
+    # Counts a user's ways to sign in that the feature keeps outside the `account` table (passkeys),
+    # so that no feature lets the last one go (see AuthService.sign_in_methods).
+    sign_in_methods: Callable[[AsyncSession, uuid.UUID], Awaitable[int]] | None = None
     # Templates included below the re-authentication form (another way to confirm it's you).
     reauth_options: Sequence[str] = ()
     # Functions and values the app's templates may call (e.g. whether an option is switched on).

@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import hooks
 from app.auth.models import User
+from app.auth.second_factor import SecondFactorRequired
 from app.auth.service import AuthService, SignInResult
 from app.auth.sessions import Principal
 from app.core.crypto import SecretBox, new_token
@@ -211,9 +212,13 @@ class OAuthService:
             raise await self._refuse(
                 db, meta, provider.name, "conflict", "This account was just created elsewhere. Sign in again.", row
             ) from None
-        result = await self.auth.open_session(
-            db, meta, user, f"oauth:{provider.name}", row.persistent, principal.session_id if principal else None
-        )
+        try:
+            result = await self.auth.open_session(
+                db, meta, user, f"oauth:{provider.name}", row.persistent, principal.session_id if principal else None
+            )
+        except SecondFactorRequired as challenge:
+            challenge.next_path = row.redirect_to  # after the second factor, where the sign-in was going
+            raise
         return Finished(SIGN_IN, provider, row.redirect_to, result)
 
     async def _link(
@@ -334,7 +339,7 @@ class OAuthService:
         ]
         if not match:
             raise AccountNotFound()
-        if len(rows) <= 1:
+        if await self.auth.sign_in_methods(db, principal.user_id) <= 1:
             raise CannotUnlinkLast()
         account = match[0]
         await self.accounts.remove(db, account)

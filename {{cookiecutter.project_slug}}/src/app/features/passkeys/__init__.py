@@ -9,6 +9,7 @@ from pathlib import Path
 from app.core.features import Feature
 from app.features.passkeys.routes import API
 from app.features.passkeys.second_factor import PASSKEY_SECOND_FACTOR, SECOND_FACTOR_HANDLERS
+from app.features.passkeys.service import count_passkeys
 from app.features.passkeys.settings import check_settings
 from app.features.passkeys.signup import sign_up_allowed
 from app.features.passkeys.signup_web import SIGN_UP_HANDLERS
@@ -28,6 +29,7 @@ FEATURE = Feature(
     security_sections=["passkeys/section.html"],
     security_context=section_context,
     second_factors=[PASSKEY_SECOND_FACTOR],
+    sign_in_methods=count_passkeys,
     template_globals={"passkey_sign_up_allowed": sign_up_allowed},
     scripts=["/static/passkeys/passkeys.js"],
     stylesheets=["/static/passkeys/passkeys.css"],

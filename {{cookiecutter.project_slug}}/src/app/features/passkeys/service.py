@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, true, update
+from sqlalchemy import func, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -33,7 +33,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from app.auth.models import CREDENTIAL_PROVIDER, Account, User
+from app.auth.models import User
 from app.auth.service import AuthService, SignInResult
 from app.auth.sessions import Principal
 from app.core.db import utcnow
@@ -63,6 +63,12 @@ class PasskeyNotFound(AppError):
     code = "PASSKEY_NOT_FOUND"
     status_code = 404
     default_message = "That passkey was not found."
+
+
+async def count_passkeys(db: AsyncSession, user_id: uuid.UUID) -> int:
+    """The user's passkeys, each a way to sign in (Feature.sign_in_methods)."""
+    result = await db.exec(select(func.count()).select_from(Passkey).where(Passkey.user_id == user_id))
+    return int(result.one())
 
 
 class LastSignInMethod(AppError):
@@ -151,20 +157,7 @@ class Passkeys:
         """Remove a passkey (fresh session); never the last way to sign in."""
         self.auth.require_fresh(principal)
         passkey = await self.get(db, principal.user_id, passkey_id)
-        accounts = await db.exec(
-            select(func.count())
-            .select_from(Account)
-            .where(
-                Account.user_id == principal.user_id,
-                or_(col(Account.password_hash).is_not(None), col(Account.provider_id) != CREDENTIAL_PROVIDER),
-            )
-        )
-        others = await db.exec(
-            select(func.count())
-            .select_from(Passkey)
-            .where(Passkey.user_id == principal.user_id, Passkey.id != passkey.id)
-        )
-        if accounts.one() == 0 and others.one() == 0:
+        if await self.auth.sign_in_methods(db, principal.user_id) <= 1:
             raise LastSignInMethod()
         await db.delete(passkey)
         await self.auth.emit(
