@@ -76,6 +76,15 @@ class Combo:
         return bool(self.effective[toggle])
 
 
+def together(combo_id: str, names: list[str]) -> Combo | None:
+    """These features on and the others off, running the tests of these features; None if one is missing."""
+    if not all(name in MANIFEST for name in names):
+        return None
+    on = {MANIFEST[name]["toggle"] for name in names}
+    suite = tuple(path for name in names for path in MANIFEST[name]["paths"] if path.startswith("tests/"))
+    return Combo(combo_id, {toggle: toggle in on for toggle in TOGGLES}, suite=suite)
+
+
 def combos() -> list[Combo]:
     """Defaults, all features off, each feature alone, all together on PostgreSQL, a name that needs slugging.
 
@@ -92,6 +101,12 @@ def combos() -> list[Combo]:
                 suite=tuple(path for path in feature["paths"] if path.startswith("tests/")),
             )
             for name, feature in MANIFEST.items()
+        ),
+        # The sign-in factors together (the second-factor gate sees every first factor), on SQLite.
+        *(
+            [sign_in_factors]
+            if (sign_in_factors := together("sign-in-factors", ["magic_link", "passkeys", "two_factor"]))
+            else []
         ),
         # Every feature together, on the real services (PostgreSQL, and Redis in the project's tests).
         Combo("postgresql-all-on", {"database": "postgresql", **dict.fromkeys(TOGGLES, True)}),
