@@ -147,6 +147,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "sign_in_options": [tpl for f in ENABLED for tpl in f.sign_in_options],
                 "scripts": [src for f in ENABLED for src in f.scripts],
                 "stylesheets": [href for f in ENABLED for href in f.stylesheets],
+                "header_items": [tpl for f in ENABLED for tpl in f.header_items],
+                "session_extras": [extra for f in ENABLED for extra in f.session_extras],
                 "features": [f.name for f in ENABLED],
             }
         ),

@@ -69,11 +69,14 @@ async def sign_out(request: Request[Any, Any, Any], db: DB, auth: Auth, principa
 
 
 @get("/get-session")
-async def get_session(principal: MaybePrincipal) -> Response[Any]:
-    """The current session and user, or `null`."""
+async def get_session(request: Request[Any, Any, Any], principal: MaybePrincipal, db: DB) -> Response[Any]:
+    """The current session and user, or `null`. Features may add fields to the session (`session_extras`)."""
     if principal is None:
         return Response(b"null", media_type="application/json")
-    return Response({"session": schemas.session_json(principal), "user": schemas.user_json(principal)})
+    session = schemas.session_json(principal)
+    for extra in request.app.state.session_extras:
+        session |= await extra(db, principal)
+    return Response({"session": session, "user": schemas.user_json(principal)})
 
 
 @post("/send-verification-email", status_code=200)

@@ -6,16 +6,18 @@ removing its folder and its line in `app/features/__init__.py` removes it comple
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import click
+    from sqlmodel.ext.asyncio.session import AsyncSession
     from litestar.types import ControllerRouterHandler
 
     from app.auth.credentials import Authenticator
+    from app.auth.sessions import Principal
     from app.core.events import Listener
 
 
@@ -49,3 +51,7 @@ class Feature:
     # page's own <script> tags, so a feature's behaviour is attached from the layout, by delegation.
     scripts: Sequence[str] = ()
     stylesheets: Sequence[str] = ()
+    # Templates included in the page header of signed-in pages (e.g. "organizations/header.html").
+    header_items: Sequence[str] = ()
+    # Called by `GET /api/auth/get-session` for a signed-in caller; the fields are added to `session`.
+    session_extras: Sequence[Callable[[AsyncSession, Principal], Awaitable[dict[str, Any]]]] = ()

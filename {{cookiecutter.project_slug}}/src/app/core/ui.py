@@ -87,6 +87,7 @@ def page(
         "sign_in_options": state.sign_in_options,
         "feature_scripts": state.scripts,
         "feature_stylesheets": state.stylesheets,
+        "header_items": state.header_items,
         "notice": notice,
         "password_min_length": state.settings.auth.password_min_length,
         "path": request.url.path,
