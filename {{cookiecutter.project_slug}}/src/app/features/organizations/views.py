@@ -93,7 +93,7 @@ async def _settings(
     members = await orgs.members(db, org.id) if section == "members" else []
     pending = await invitations.pending(db, org.id) if section == "invitations" else []
     can = {
-        "update": caller.can("organization:update"),
+        "edit": caller.can("organization:update"),  # not "update": Jinja would find the dict method
         "delete": caller.can("organization:delete"),
         "update_member": caller.can("member:update"),
         "remove_member": caller.can("member:delete"),
@@ -107,7 +107,7 @@ async def _settings(
         status_code=status_code,
         org=org,
         section=section,
-        caller=caller,
+        me=caller,
         can=can,
         members=members,
         invitations=pending,
