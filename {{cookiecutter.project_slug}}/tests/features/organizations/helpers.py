@@ -55,7 +55,7 @@ async def invite_token(owner: Person, inbox: Inbox, org_id: str, email: str, rol
     response = await owner.post("invite-member", {"email": email, "role": role, "organizationId": org_id})
     assert response.status_code == 200, response.text
     mail = await inbox.last(email)
-    return parse_qs(urlsplit(mail.link("/invitations/accept")).query)["token"][0]
+    return str(parse_qs(urlsplit(mail.link("/invitations/accept")).query)["token"][0])
 
 
 async def join(owner: Person, member: Person, inbox: Inbox, org_id: str, role: str = "member") -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from litestar import Litestar
 
-from tests.conftest import STRONG_PASSWORD, BASE_URL, Client, Inbox
+from tests.conftest import BASE_URL, STRONG_PASSWORD, Client, Inbox
 from tests.features.organizations.conftest import People
 from tests.features.organizations.helpers import age_sessions, audit_events, create_org, join
 
@@ -52,7 +52,9 @@ async def test_slugs_are_unique_and_editable(people: People) -> None:
     other = await create_org(bob, "Other", "other-unique")
     clash = await bob.post("update", {"organizationId": other["id"], "data": {"slug": "acme-unique"}})
     assert clash.status_code == 400 and clash.json()["code"] == "ORGANIZATION_SLUG_ALREADY_TAKEN"
-    renamed = await ada.post("update", {"organizationId": first["id"], "data": {"slug": "acme-renamed", "name": "Acme 2"}})
+    renamed = await ada.post(
+        "update", {"organizationId": first["id"], "data": {"slug": "acme-renamed", "name": "Acme 2"}}
+    )
     assert renamed.status_code == 200 and renamed.json()["slug"] == "acme-renamed"
     assert renamed.json()["name"] == "Acme 2"
     no_logo = await ada.post("update", {"organizationId": first["id"], "data": {"logo": ""}})

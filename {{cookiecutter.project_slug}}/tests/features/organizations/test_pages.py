@@ -96,7 +96,9 @@ async def test_delete_needs_the_typed_slug_and_a_fresh_session(app: Litestar, pe
     org = await create_org(owner)
     page = f"/organizations/{org['id']}/delete"
     wrong = await owner.client.submit(page, {"confirm": "not-it"})
-    assert wrong.status_code == 422 and f"Type {org['slug']} to confirm" in wrong.text and 'value="not-it"' in wrong.text
+    assert (
+        wrong.status_code == 422 and f"Type {org['slug']} to confirm" in wrong.text and 'value="not-it"' in wrong.text
+    )
     await age_sessions(app, 60)
     stale = await owner.client.submit(page, {"confirm": org["slug"]})
     assert stale.status_code == 303 and stale.headers["location"].startswith("/reauthenticate?")

@@ -125,7 +125,11 @@ async def invite_member(
 
 @post("/accept-invitation", status_code=200)
 async def accept_invitation(
-    request: Request[Any, Any, Any], data: JSONBody[schemas.InvitationToken], db: DB, user: CurrentUser, invitations: Invites
+    request: Request[Any, Any, Any],
+    data: JSONBody[schemas.InvitationToken],
+    db: DB,
+    user: CurrentUser,
+    invitations: Invites,
 ) -> dict[str, Any]:
     """Join with the emailed link's token; only the invited address may."""
     invitation, member = await invitations.accept(db, request_meta(request), user, data.token)
@@ -134,7 +138,11 @@ async def accept_invitation(
 
 @post("/reject-invitation", status_code=200)
 async def reject_invitation(
-    request: Request[Any, Any, Any], data: JSONBody[schemas.InvitationToken], db: DB, user: CurrentUser, invitations: Invites
+    request: Request[Any, Any, Any],
+    data: JSONBody[schemas.InvitationToken],
+    db: DB,
+    user: CurrentUser,
+    invitations: Invites,
 ) -> dict[str, Any]:
     """Decline with the emailed link's token."""
     invitation = await invitations.reject(db, request_meta(request), user, data.token)
