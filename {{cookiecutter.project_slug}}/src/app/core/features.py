@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import click
-    from sqlmodel.ext.asyncio.session import AsyncSession
     from litestar.types import ControllerRouterHandler
+    from sqlmodel.ext.asyncio.session import AsyncSession
 
     from app.auth.credentials import Authenticator
     from app.auth.sessions import Principal
