@@ -214,3 +214,23 @@ async def test_bad_ids_and_bodies_are_clean_errors(people: People) -> None:
     assert (await ada.post("update", {"organizationId": org["id"]})).status_code == 400
     unauthenticated = await Client(app=ada.client.app, base_url=BASE_URL).get("/api/auth/organization/list")
     assert unauthenticated.status_code == 401
+
+
+async def test_the_last_owner_cannot_delete_their_account_while_others_remain(people: People, inbox: Inbox) -> None:
+    owner, member = await people(2)
+    shared = await create_org(owner, "Shared")
+    alone = await create_org(owner, "Alone")
+    await join(owner, member, inbox, shared["id"])
+    refused = await owner.client.post("/api/auth/delete-user", json={"password": STRONG_PASSWORD})
+    assert refused.status_code == 400 and refused.json()["code"] == "LAST_OWNER"
+    assert "Shared" in refused.json()["message"]
+    assert len((await owner.get("list")).json()) == 2
+    member_id = (await member.get("list-members", organizationId=shared["id"])).json()["members"][-1]["id"]
+    promoted = await owner.post(
+        "update-member-role", {"organizationId": shared["id"], "memberId": member_id, "role": "owner"}
+    )
+    assert promoted.status_code == 200
+    deleted = await owner.client.post("/api/auth/delete-user", json={"password": STRONG_PASSWORD})
+    assert deleted.status_code == 200, deleted.text
+    assert [o["id"] for o in (await member.get("list")).json()] == [shared["id"]]
+    assert (await member.get("get-full-organization", organizationId=alone["id"])).status_code == 404

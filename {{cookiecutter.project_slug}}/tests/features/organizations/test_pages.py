@@ -163,3 +163,12 @@ async def test_html_in_names_is_escaped_everywhere(people: People, inbox: Inbox)
         assert response.status_code == 200, path
         assert "<script>alert" not in response.text and "<img src=x>" not in response.text, path
         assert ESCAPED in response.text, path
+
+
+async def test_deleting_the_account_of_a_last_owner_is_a_clear_refusal(people: People, inbox: Inbox) -> None:
+    owner, member = await people(2)
+    org = await create_org(owner, "Kept Org")
+    await join(owner, member, inbox, org["id"])
+    refused = await owner.client.submit("/account/delete", {"confirm": owner.email}, page="/account/security")
+    assert refused.status_code == 400 and "You are the last owner of Kept Org" in refused.text
+    assert (await owner.client.get("/api/auth/get-session")).json() is not None

@@ -19,7 +19,7 @@ from app.core.events import Event, EventName
 from app.core.features import Feature, NavEntry
 from app.features.organizations.invitation_views import INVITATION_VIEWS
 from app.features.organizations.routes import API
-from app.features.organizations.service import Organizations, activate_last_used
+from app.features.organizations.service import Organizations, activate_last_used, before_account_deletion
 from app.features.organizations.views import PATH, VIEWS
 
 HERE = Path(__file__).resolve().parent
@@ -29,6 +29,12 @@ async def on_session_created(db: AsyncSession, event: Event) -> None:
     """Whatever way the user signed in, their last-used organization is active in the new session."""
     if event.actor_id is not None and event.target_id is not None:
         await activate_last_used(db, event.actor_id, uuid.UUID(event.target_id))
+
+
+async def on_user_deleted(db: AsyncSession, event: Event) -> None:
+    """Runs before the user row goes: never leave an organization without an owner."""
+    if event.actor_id is not None:
+        await before_account_deletion(db, event.actor_id)
 
 
 async def active_organization(db: AsyncSession, principal: Principal) -> dict[str, Any]:
@@ -43,7 +49,7 @@ FEATURE = Feature(
     templates_dir=HERE / "templates",
     static_dir=HERE / "static",
     migrations_dir=HERE / "migrations",
-    listeners=[(EventName.SESSION_CREATED, on_session_created)],
+    listeners=[(EventName.SESSION_CREATED, on_session_created), (EventName.USER_DELETED, on_user_deleted)],
     nav=[NavEntry("Organizations", PATH)],
     header_items=["organizations/header.html"],
     session_extras=[active_organization],

@@ -427,3 +427,25 @@ async def activate_last_used(db: AsyncSession, user_id: uuid.UUID, session_id: u
     organization_id = (await db.exec(query)).first()
     if organization_id is not None:
         db.add(ActiveOrganization(session_id=session_id, organization_id=organization_id))
+
+
+async def before_account_deletion(db: AsyncSession, user_id: uuid.UUID) -> None:
+    """A user who deletes their account: refused while they are the last owner of an organization with other
+    members (it would be left without an owner); organizations where they are alone go with them."""
+    owned = (
+        await db.exec(
+            select(Member.organization_id).where(col(Member.user_id) == user_id, col(Member.role) == access.OWNER)
+        )
+    ).all()
+    for organization_id in owned:
+        owners = select(func.count()).where(
+            col(Member.organization_id) == organization_id, col(Member.role) == access.OWNER
+        )
+        if int((await db.exec(owners)).one()) > 1:
+            continue
+        everyone = select(func.count()).where(col(Member.organization_id) == organization_id)
+        if int((await db.exec(everyone)).one()) > 1:
+            org = await db.get(Organization, organization_id)
+            name = org.name if org else "an organization"
+            raise LastOwner(f"You are the last owner of {name}: make someone else owner, or delete it, first.")
+        await db.exec(delete(Organization).where(col(Organization.id) == organization_id))
