@@ -70,8 +70,12 @@ async def test_roles_decide_who_may_update(people: People, inbox: Inbox) -> None
     assert (await admin.post("update", change)).status_code == 200
     refused = await member.post("update", change)
     assert refused.status_code == 403 and refused.json()["code"] == "FORBIDDEN"
-    full = (await member.get("get-full-organization", organizationId=org["id"])).json()
-    assert full["name"] == "Renamed" and {m["role"] for m in full["members"]} == {"owner", "admin", "member"}
+    full = (await member.get("get-full-organization", organizationSlug=org["slug"])).json()
+    assert (
+        full["id"] == org["id"]
+        and full["name"] == "Renamed"
+        and {m["role"] for m in full["members"]} == {"owner", "admin", "member"}
+    )
 
 
 async def test_delete_is_for_owners_with_a_fresh_session(app: Litestar, people: People, inbox: Inbox) -> None:

@@ -1,8 +1,9 @@
 """The HTTP side of organizations: the app's services, `requires_permission`, and the caller's membership.
 
 `requires_permission("member:update")` is a route guard. It finds the organization a request
-is about (the `org_id` path parameter, else `organizationId` in the query or JSON body, else
-the organization of the `invitationId` it names, else the session's active organization) and
+is about (the `org_id` path parameter, else `organizationId` or `organizationSlug` in the query
+or JSON body, else the organization of the `invitationId` it names, else the session's active
+organization) and
 refuses with 404 when the caller is not a member (an outsider learns nothing) and 403 when
 their role lacks the permission. The membership it checked is the `caller` dependency.
 """
@@ -87,6 +88,11 @@ async def organization_in(
         return _uuid(connection.path_params[ORG_PARAM])
     if named := await _named(connection, "organizationId"):
         return _uuid(named)
+    if slug := await _named(connection, "organizationSlug"):
+        org = await service_for(connection.app).by_slug(db, str(slug))
+        if org is None:
+            raise OrganizationNotFound()
+        return org.id
     if invitation := await _named(connection, "invitationId"):
         found = await Invitations(service_for(connection.app)).organization_of(db, _uuid(invitation))
         if found is None:
