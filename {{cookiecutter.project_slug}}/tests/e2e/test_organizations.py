@@ -93,7 +93,7 @@ async def test_invite_sign_up_through_the_link_accept_switch_and_member_limits(
 
     # Bob as a member: no admin actions on the pages, and refused when he tries anyway.
     await bob.get_by_role("link", name="Members").click()
-    await expect(bob.get_by_text("Bob Builder")).to_be_visible()
+    await expect(bob.locator(".member__name", has_text="Bob Builder")).to_be_visible()
     await expect(bob.get_by_role("button", name=re.compile("Change role|Remove"))).to_have_count(0)
     await bob.get_by_role("link", name="Invitations").click()
     await expect(bob.get_by_role("heading", name="Pending invitations")).to_be_visible()
