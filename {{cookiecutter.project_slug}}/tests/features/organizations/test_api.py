@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from litestar import Litestar
 
-from tests.conftest import BASE_URL, STRONG_PASSWORD, Client, Inbox
+from tests.conftest import BASE_URL, STRONG_PASSWORD, Client, Inbox, unique_email
 from tests.features.organizations.conftest import People
-from tests.features.organizations.helpers import age_sessions, audit_events, create_org, join
+from tests.features.organizations.helpers import age_sessions, audit_events, create_org, invite_token, join
 
 
 async def test_the_creator_is_owner_and_the_new_organization_is_active(people: People) -> None:
@@ -184,6 +184,16 @@ async def test_every_change_is_an_event_in_the_audit_log(app: Litestar, people: 
     await owner.post("invite-member", {**oid, "email": "later@example.com", "resend": True})
     await owner.post("cancel-invitation", {"invitationId": invitation["id"]})
     await owner.post("remove-member", {**oid, "memberIdOrEmail": member_id})
+    await join(owner, other, inbox, org["id"])
+    assert (await other.post("leave", oid)).status_code == 200
+    declined = unique_email("declines")
+    token = await invite_token(owner, inbox, org["id"], declined)
+    async with Client(app=app, base_url=BASE_URL) as stranger:
+        stranger.headers["origin"] = BASE_URL
+        refused = await stranger.submit(
+            "/invitations/decline", {"token": token}, page=f"/invitations/accept?token={token}"
+        )
+        assert refused.status_code == 200
     await owner.post("set-active", oid)
     await owner.post("delete", oid)
     events = await audit_events(app)
@@ -197,6 +207,8 @@ async def test_every_change_is_an_event_in_the_audit_log(app: Litestar, people: 
         "organization.invitation_resent",
         "organization.invitation_canceled",
         "organization.member_removed",
+        "organization.member_left",
+        "organization.invitation_rejected",
         "organization.active_changed",
         "organization.deleted",
     ):
