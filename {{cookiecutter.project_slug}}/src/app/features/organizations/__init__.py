@@ -8,33 +8,21 @@ sign-in the one the user last used becomes active again. See docs/organizations.
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.sessions import Principal
-from app.core.events import Event, EventName
+from app.core.events import EventName
 from app.core.features import Feature, NavEntry
 from app.features.organizations.invitation_views import INVITATION_VIEWS
+from app.features.organizations.lifecycle import on_session_created, on_user_deleted
 from app.features.organizations.routes import API
-from app.features.organizations.service import Organizations, activate_last_used, before_account_deletion
+from app.features.organizations.service import Organizations
 from app.features.organizations.views import PATH, VIEWS
 
 HERE = Path(__file__).resolve().parent
-
-
-async def on_session_created(db: AsyncSession, event: Event) -> None:
-    """Whatever way the user signed in, their last-used organization is active in the new session."""
-    if event.actor_id is not None and event.target_id is not None:
-        await activate_last_used(db, event.actor_id, uuid.UUID(event.target_id))
-
-
-async def on_user_deleted(db: AsyncSession, event: Event) -> None:
-    """Runs before the user row goes: never leave an organization without an owner."""
-    if event.actor_id is not None:
-        await before_account_deletion(db, event.actor_id)
 
 
 async def active_organization(db: AsyncSession, principal: Principal) -> dict[str, Any]:

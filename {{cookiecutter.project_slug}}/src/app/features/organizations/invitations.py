@@ -30,8 +30,9 @@ from app.features.organizations.errors import (
     RoleTooHigh,
     WrongRecipient,
 )
+from app.features.organizations.fields import clean_role
 from app.features.organizations.models import Invitation, Member, Organization
-from app.features.organizations.service import Access, Organizations, clean_role
+from app.features.organizations.service import Access, Organizations
 
 INVITATION_TTL = timedelta(hours=48)
 ACCEPT_PATH = "/invitations/accept"

@@ -7,11 +7,8 @@ organization's existence is not revealed), a member without the permission gets 
 
 from __future__ import annotations
 
-import re
-import unicodedata
 import uuid
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
@@ -22,7 +19,6 @@ from app.auth.models import Session, User
 from app.auth.service import AuthService
 from app.auth.sessions import Principal
 from app.core.db import utcnow
-from app.core.errors import InvalidInput
 from app.core.events import RequestMeta
 from app.features.organizations import access
 from app.features.organizations.errors import (
@@ -33,12 +29,8 @@ from app.features.organizations.errors import (
     RoleTooHigh,
     SlugTaken,
 )
+from app.features.organizations.fields import SLUG_MAX, clean_logo, clean_name, clean_role, clean_slug, slugify
 from app.features.organizations.models import ActiveOrganization, Member, Organization
-
-NAME_MAX = 100
-SLUG_MAX = 48
-SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$")
-LOGO_MAX = 2048
 
 CREATED = "organization.created"
 UPDATED = "organization.updated"
@@ -62,49 +54,6 @@ class Access:
     def can(self, permission: str) -> bool:
         """Whether the caller's role allows `permission` ("resource:action")."""
         return access.can(self.role, permission)
-
-
-def slugify(name: str) -> str:
-    """A URL slug from a name: ASCII letters and digits joined by hyphens."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:SLUG_MAX].strip("-")
-
-
-def clean_name(raw: str) -> str:
-    """An organization's name: trimmed, 1..100 characters, no control characters."""
-    name = " ".join((raw or "").split())
-    if not name or len(name) > NAME_MAX or any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise InvalidInput(f"Enter the organization's name (at most {NAME_MAX} characters).", field="name")
-    return name
-
-
-def clean_slug(raw: str) -> str:
-    """A slug: 1..48 lower-case letters, digits and inner hyphens."""
-    slug = (raw or "").strip().lower()
-    if not SLUG_RE.match(slug):
-        raise InvalidInput(
-            f"Use 1 to {SLUG_MAX} lower-case letters, digits and hyphens (not at the start or end).", field="slug"
-        )
-    return slug
-
-
-def clean_logo(raw: str | None) -> str | None:
-    """An optional logo: an https URL, or None."""
-    logo = (raw or "").strip()
-    if not logo:
-        return None
-    parts = urlsplit(logo)
-    bad_chars = any(ord(c) <= 32 or ord(c) == 127 for c in logo)
-    if len(logo) > LOGO_MAX or bad_chars or parts.scheme != "https" or not parts.hostname or parts.username:
-        raise InvalidInput("The logo must be an https:// address of an image.", field="logo")
-    return logo
-
-
-def clean_role(raw: str, field: str = "role") -> str:
-    """One of the roles of app.features.organizations.access."""
-    if raw not in access.RANK:
-        raise InvalidInput(f"Choose a role: {', '.join(access.grantable(access.OWNER))}.", field=field)
-    return raw
 
 
 class Organizations:
@@ -414,38 +363,3 @@ class Organizations:
         )
         await db.commit()
         return org
-
-
-async def activate_last_used(db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> None:
-    """At sign-in: the organization the user last made active (else the first they joined) becomes active."""
-    query = (
-        select(Member.organization_id)
-        .where(col(Member.user_id) == user_id)
-        .order_by(col(Member.last_active_at).desc().nulls_last(), col(Member.created_at))
-        .limit(1)
-    )
-    organization_id = (await db.exec(query)).first()
-    if organization_id is not None:
-        db.add(ActiveOrganization(session_id=session_id, organization_id=organization_id))
-
-
-async def before_account_deletion(db: AsyncSession, user_id: uuid.UUID) -> None:
-    """A user who deletes their account: refused while they are the last owner of an organization with other
-    members (it would be left without an owner); organizations where they are alone go with them."""
-    owned = (
-        await db.exec(
-            select(Member.organization_id).where(col(Member.user_id) == user_id, col(Member.role) == access.OWNER)
-        )
-    ).all()
-    for organization_id in owned:
-        owners = select(func.count()).where(
-            col(Member.organization_id) == organization_id, col(Member.role) == access.OWNER
-        )
-        if int((await db.exec(owners)).one()) > 1:
-            continue
-        everyone = select(func.count()).where(col(Member.organization_id) == organization_id)
-        if int((await db.exec(everyone)).one()) > 1:
-            org = await db.get(Organization, organization_id)
-            name = org.name if org else "an organization"
-            raise LastOwner(f"You are the last owner of {name}: make someone else owner, or delete it, first.")
-        await db.exec(delete(Organization).where(col(Organization.id) == organization_id))
