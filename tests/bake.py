@@ -63,6 +63,10 @@ class Combo:
 
     id: str
     answers: dict[str, Any] = field(default_factory=dict)
+    # The project tests this combination runs (paths in the generated project); None is the whole
+    # suite. Each feature alone runs its own tests: the core runs in full with every feature off,
+    # with the defaults, and with everything on, so repeating it per feature would only cost time.
+    suite: tuple[str, ...] | None = None
 
     @property
     def effective(self) -> dict[str, Any]:
@@ -82,12 +86,21 @@ def combos() -> list[Combo]:
         Combo("defaults"),
         Combo("all-off", dict.fromkeys(TOGGLES, False)),
         *(
-            Combo(f"only-{name}", {toggle: toggle == feature["toggle"] for toggle in TOGGLES})
+            Combo(
+                f"only-{name}",
+                {toggle: toggle == feature["toggle"] for toggle in TOGGLES},
+                suite=tuple(path for path in feature["paths"] if path.startswith("tests/")),
+            )
             for name, feature in MANIFEST.items()
         ),
         # Every feature together, on the real services (PostgreSQL, and Redis in the project's tests).
         Combo("postgresql-all-on", {"database": "postgresql", **dict.fromkeys(TOGGLES, True)}),
-        Combo("unicode-name", {"project_name": 'Zoë\'s Café "Beta"'}),
+        # The name shows in pages, metadata and deployment files; the rest is the defaults again.
+        Combo(
+            "unicode-name",
+            {"project_name": 'Zoë\'s Café "Beta"'},
+            suite=("tests/test_deploy_files.py", "tests/auth/test_views.py"),
+        ),
     ]
     unique: list[Combo] = []
     seen: list[dict[str, Any]] = []

@@ -55,6 +55,8 @@ def test_manifest_paths_exist_in_template() -> None:
         for relative in feature["paths"]:
             candidates = [project / relative, project / f"{relative}.jinja"]
             assert any(p.exists() for p in candidates), f"{name}: {relative} is not in the template"
+        # Baked alone, a feature runs only its own tests (see Combo.suite): it must have some.
+        assert any(path.startswith("tests/") for path in feature["paths"]), f"{name} lists no tests"
 
 
 @by_combo
@@ -170,9 +172,8 @@ def test_project_tests(baker: Baker, venv_for: VenvFor, combo: Combo) -> None:
     # The PostgreSQL combination runs the suite on the real services: PostgreSQL and Redis.
     services = ["--db=postgresql", f"--redis-url={REDIS_TEST_URL}"]
     db = services if combo.effective["database"] == "postgresql" else []
-    run_in_project(
-        venv_for(baked), baked.work, ["-m", "pytest", "-q", "-p", "no:cacheprovider", *db], timeout=1200
-    )
+    pytest_args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", *db, *(combo.suite or ())]
+    run_in_project(venv_for(baked), baked.work, pytest_args, timeout=1200)
 
 
 @bake

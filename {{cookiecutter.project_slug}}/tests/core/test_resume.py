@@ -57,3 +57,16 @@ async def test_unknown_malformed_and_over_long_handles_give_nothing() -> None:
     await store.set(KEY_PREFIX + hash_token("broken"), b"not json")
     for handle in ("", "nope", "broken", "x" * 500):
         assert await stash.take("owner", handle) is None
+
+
+async def test_a_field_sent_several_times_comes_back_with_every_value() -> None:
+    stash = FormStash(MemoryStore())
+    handle = await stash.put("owner", "/account/api-keys", {"name": "ci", "scopes": ["read", "write"], "one": ["x"]})
+    stashed = await stash.take("owner", handle)
+    assert stashed is not None
+    assert stashed.getall("scopes") == ["read", "write"]
+    assert stashed.fields["scopes"] == "read"  # the first value, as a form's .get() gives it
+    assert stashed.getall("name") == ["ci"]
+    assert stashed.getall("one") == ["x"]
+    assert stashed.getall("missing") == []
+    assert keepable({"scopes": ["a"] * (MAX_FIELDS + 1)}) == {}  # an absurd number of values is not kept

@@ -30,6 +30,7 @@ from app.auth.sessions import Principal
 from app.core.errors import AppError, Unauthorized
 
 CALLER_STATE_KEY = "caller"  # where the middleware puts a credential's Caller: scope["state"]
+AUTHENTICATOR_STATE_KEY = "authenticator"  # ... and the Authenticator that made it
 
 
 class InsufficientScope(AppError):
@@ -77,6 +78,8 @@ class Authenticator:
     authenticate: Callable[[Scope, str], Awaitable[Caller]]
     header: str | None = None
     claims_bearer: Callable[[str], bool] | None = None
+    # Called when a route refuses the caller for lacking scopes (the missing ones), to audit it.
+    scope_denied: Callable[[Scope, Caller, frozenset[str]], Awaitable[None]] | None = None
 
 
 def current_caller(scope: Scope) -> Caller | None:
@@ -100,12 +103,15 @@ def require_scope(*scopes: str) -> Guard:
     """A guard: a session passes; a scoped credential needs every one of `scopes`."""
     needed = frozenset(scopes)
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         caller = current_caller(connection.scope)
         if caller is None:
             raise Unauthorized()
         if not caller.allows(needed):
-            missing = sorted(needed - (caller.scopes or frozenset()))
-            raise InsufficientScope(f"This credential lacks the scope: {', '.join(missing)}.")
+            missing = needed - (caller.scopes or frozenset())
+            authenticator: Authenticator | None = connection.scope["state"].get(AUTHENTICATOR_STATE_KEY)
+            if authenticator is not None and authenticator.scope_denied is not None:
+                await authenticator.scope_denied(connection.scope, caller, missing)
+            raise InsufficientScope(f"This credential lacks the scope: {', '.join(sorted(missing))}.")
 
     return guard

@@ -16,7 +16,7 @@ from litestar.types import Guard
 
 from app.auth.sessions import Principal
 from app.core.errors import SessionNotFresh, Unauthorized
-from app.core.resume import FormStash
+from app.core.resume import FieldValue, FormStash
 
 RESUME_PARAM = "resume"
 
@@ -33,7 +33,11 @@ def fresh_session(back: str) -> Guard:
         resume_to = back
         if isinstance(connection, Request) and connection.method == "POST":
             form = await connection.form()
-            fields = {name: value for name, value in form.items() if isinstance(value, str)}
+            fields: dict[str, FieldValue] = {}
+            for name in form:
+                values = [value for value in form.getall(name) if isinstance(value, str)]
+                if values:
+                    fields[name] = values[0] if len(values) == 1 else values
             stash: FormStash = connection.app.state.form_stash
             handle = await stash.put(str(principal.session_id), connection.url.path, fields)
             resume_to = f"{back}?{RESUME_PARAM}={handle}"

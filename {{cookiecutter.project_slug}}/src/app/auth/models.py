@@ -28,8 +28,21 @@ class User(SQLModel, table=True):
     email_verified: bool = False
     image: str | None = Field(default=None, max_length=2048)
     role: str = Field(default="user", max_length=20)
+    # A suspension (`app users ban`): no sign-in, no session, no credential works until lifted or expired.
+    banned: bool = False
+    ban_reason: str | None = Field(default=None, max_length=500)
+    ban_expires: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    def is_banned(self, now: datetime) -> bool:
+        """True while a ban is in force (a ban with an expiry lapses by itself)."""
+        return banned_at(self.banned, self.ban_expires, now)
+
+
+def banned_at(banned: bool, ban_expires: datetime | None, now: datetime) -> bool:
+    """The ban rule on bare column values, for lookups that read rows without the ORM."""
+    return banned and (ban_expires is None or ban_expires > now)
 
 
 class Account(SQLModel, table=True):

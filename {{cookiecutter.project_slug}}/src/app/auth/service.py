@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from email_validator import EmailNotValidError, validate_email
@@ -25,6 +25,7 @@ from app.auth.sessions import Principal, SessionManager
 from app.core.crypto import hash_token, new_token
 from app.core.db import utcnow
 from app.core.errors import (
+    AccountBanned,
     EmailNotVerified,
     InvalidCredentials,
     InvalidInput,
@@ -184,7 +185,7 @@ class AuthService:
             raise SessionNotFresh()
 
     async def emit_revoked(
-        self, db: AsyncSession, meta: RequestMeta, actor: uuid.UUID, session_ids: list[uuid.UUID], reason: str
+        self, db: AsyncSession, meta: RequestMeta, actor: uuid.UUID | None, session_ids: list[uuid.UUID], reason: str
     ) -> None:
         """One `session.revoked` event per session that went, saying why."""
         for session_id in session_ids:
@@ -280,6 +281,10 @@ class AuthService:
 
         `replaces` is the session the browser had before, revoked so that no token survives a sign-in.
         """
+        if user.is_banned(utcnow()):
+            await self.emit(db, EventName.SIGN_IN_FAILED, meta, None, "user", user.id, reason="banned", method=method)
+            await db.commit()
+            raise AccountBanned()
         ctx = hooks.HookContext(db, meta)
         await hooks.before_sign_in(ctx, user, method)
         if replaces is not None:
@@ -480,6 +485,40 @@ class AuthService:
         await self.emit(db, EventName.EMAIL_CHANGED, meta, user.id, "user", user.id, old_domain=old.split("@")[-1])
         await db.commit()
         return user
+
+    async def ban_user(
+        self,
+        db: AsyncSession,
+        meta: RequestMeta,
+        user: User,
+        reason: str | None = None,
+        expires_at: datetime | None = None,
+        actor_id: uuid.UUID | None = None,
+    ) -> list[uuid.UUID]:
+        """Suspend a user: every session ends now, and no sign-in or credential works until it lifts."""
+        if expires_at is not None and expires_at <= utcnow():
+            raise InvalidInput("A ban must end in the future.", field="expires")
+        reason = " ".join((reason or "").split())[:500] or None
+        user.banned, user.ban_reason, user.ban_expires = True, reason, expires_at
+        user.updated_at = utcnow()
+        db.add(user)
+        ended = await self.sessions.revoke_all(db, user.id)
+        until = expires_at.isoformat(timespec="seconds") if expires_at else None
+        await self.emit(db, EventName.USER_BANNED, meta, actor_id, "user", user.id, reason=reason, until=until)
+        if ended:
+            await self.emit_revoked(db, meta, actor_id, ended, "ban")
+        await db.commit()
+        return ended
+
+    async def unban_user(
+        self, db: AsyncSession, meta: RequestMeta, user: User, actor_id: uuid.UUID | None = None
+    ) -> None:
+        """Lift a ban."""
+        user.banned, user.ban_reason, user.ban_expires = False, None, None
+        user.updated_at = utcnow()
+        db.add(user)
+        await self.emit(db, EventName.USER_UNBANNED, meta, actor_id, "user", user.id)
+        await db.commit()
 
     async def delete_user(
         self, db: AsyncSession, meta: RequestMeta, principal: Principal, password: str | None = None

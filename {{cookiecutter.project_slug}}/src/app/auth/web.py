@@ -13,7 +13,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.credentials import CALLER_STATE_KEY, Authenticator
+from app.auth.credentials import AUTHENTICATOR_STATE_KEY, CALLER_STATE_KEY, Authenticator
 from app.auth.guards import RESUME_PARAM
 from app.auth.service import AuthService
 from app.auth.session_control import SessionControl
@@ -141,6 +141,7 @@ class SessionMiddleware(ASGIMiddleware):
         if claimed is not None:
             authenticator, credential = claimed
             scope["state"][CALLER_STATE_KEY] = await authenticator.authenticate(scope, credential)
+            scope["state"][AUTHENTICATOR_STATE_KEY] = authenticator
             scope["user"] = None
             scope["auth"] = authenticator.name
             await next_app(scope, receive, send)

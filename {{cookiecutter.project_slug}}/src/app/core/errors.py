@@ -103,6 +103,12 @@ class SessionNotFound(AppError):
     default_message = "That session was not found: it may have ended already."
 
 
+class AccountBanned(AppError):
+    code = "BANNED_USER"
+    status_code = 403
+    default_message = "This account is suspended. Contact support if you think this is a mistake."
+
+
 class InvalidOrigin(AppError):
     code = "INVALID_ORIGIN"
     status_code = 403

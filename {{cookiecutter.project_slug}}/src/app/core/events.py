@@ -22,6 +22,8 @@ class EventName(StrEnum):
     USER_CREATED = "user.created"
     USER_UPDATED = "user.updated"
     USER_DELETED = "user.deleted"
+    USER_BANNED = "user.banned"
+    USER_UNBANNED = "user.unbanned"
     EMAIL_VERIFIED = "user.email_verified"
     EMAIL_CHANGE_REQUESTED = "user.email_change_requested"
     EMAIL_CHANGED = "user.email_changed"

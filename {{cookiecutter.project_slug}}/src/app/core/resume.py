@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from litestar.stores.base import Store
 
@@ -26,20 +26,33 @@ SECRET_MARKERS = ("password", "passphrase", "secret", "token", "csrf", "code", "
 KEY_PREFIX = "form-stash:"
 
 
+FieldValue = str | list[str]  # a list for a field sent more than once (a group of checkboxes)
+
+
 @dataclass(frozen=True)
 class StashedForm:
     """A form put aside: where it was posted to, and its non-secret fields."""
 
     action: str
     fields: dict[str, str]
+    # Fields sent more than once, each with all its values (in `fields` only the first).
+    repeated: dict[str, list[str]] = field(default_factory=dict)
+
+    def getall(self, name: str) -> list[str]:
+        """Every value of `name` (checkbox groups); [] when the form did not have it."""
+        if name in self.repeated:
+            return list(self.repeated[name])
+        return [self.fields[name]] if name in self.fields else []
 
 
-def keepable(fields: Mapping[str, str]) -> dict[str, str]:
+def keepable(fields: Mapping[str, FieldValue]) -> dict[str, FieldValue]:
     """The fields that may be stored: no secrets, nothing over-long, a bounded number of them."""
-    kept: dict[str, str] = {}
+    kept: dict[str, FieldValue] = {}
     for name, value in fields.items():
         lowered = name.lower()
-        if any(marker in lowered for marker in SECRET_MARKERS) or len(value) > MAX_VALUE_LENGTH:
+        values = [value] if isinstance(value, str) else value
+        too_long = len(values) > MAX_FIELDS or any(len(item) > MAX_VALUE_LENGTH for item in values)
+        if any(marker in lowered for marker in SECRET_MARKERS) or too_long:
             continue
         kept[name] = value
         if len(kept) == MAX_FIELDS:
@@ -54,7 +67,7 @@ class FormStash:
         self.store = store
         self.ttl = ttl
 
-    async def put(self, owner: str, action: str, fields: Mapping[str, str]) -> str:
+    async def put(self, owner: str, action: str, fields: Mapping[str, FieldValue]) -> str:
         """Store the form's non-secret fields; return the handle for the return URL."""
         handle = new_token()
         value = json.dumps({"owner": owner, "action": action, "fields": keepable(fields)})
@@ -73,7 +86,11 @@ class FormStash:
             data = json.loads(raw)
             if data["owner"] != owner:
                 return None  # someone else's handle: leave it for its owner
-            stashed = StashedForm(str(data["action"]), {str(k): str(v) for k, v in data["fields"].items()})
+            kept: dict[str, object] = data["fields"]
+            single = {str(k): str(v) for k, v in kept.items() if not isinstance(v, list)}
+            repeated = {str(k): [str(item) for item in v] for k, v in kept.items() if isinstance(v, list)}
+            first = {name: values[0] for name, values in repeated.items() if values}
+            stashed = StashedForm(str(data["action"]), single | first, repeated)
         except (ValueError, KeyError, TypeError, AttributeError):
             stashed = None
         await self.store.delete(key)

@@ -12,6 +12,7 @@ from sqlalchemy import update
 
 from app.core.crypto import new_token
 from app.core.db import utcnow
+from app.core.events import RequestMeta
 from app.features.api_keys.keys import KEY_LENGTH, KEY_PREFIX, looks_like_key
 from app.features.api_keys.models import ApiKey
 from tests.conftest import BASE_URL, AppFactory, Client, signed_in
@@ -114,6 +115,23 @@ async def test_an_expired_key_is_refused_and_listed_as_such(client: Client, app:
     assert [row.data for row in await audit_rows(app, "api_key.use_denied")] == [{"reason": "expired"}]
 
 
+async def test_a_banned_users_key_fails_on_the_next_request(client: Client, app: Litestar) -> None:
+    email = await signed_in(client)
+    key = (await create_key(client))["key"]
+    async with bot(app) as script:
+        assert (await script.get("/api/me", headers={"x-api-key": key})).status_code == 200
+        async with app.state.db.sessions() as db:
+            user = await app.state.auth.user_by_email(db, email)
+            await app.state.auth.ban_user(db, RequestMeta(), user, "abuse")
+        refused = await script.get("/api/me", headers={"x-api-key": key})
+        assert refused.status_code == 401 and refused.json()["code"] == "INVALID_API_KEY"
+        async with app.state.db.sessions() as db:
+            user = await app.state.auth.user_by_email(db, email)
+            await app.state.auth.unban_user(db, RequestMeta(), user)
+        assert (await script.get("/api/me", headers={"x-api-key": key})).status_code == 200
+    assert [row.data for row in await audit_rows(app, "api_key.use_denied")] == [{"reason": "banned"}]
+
+
 async def test_each_key_has_its_own_rate_limit(make_app: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("API_KEYS_RATE_LIMIT", "3")
     app = make_app()
@@ -135,7 +153,12 @@ async def test_scopes_limit_what_a_key_may_call(client: Client, app: Litestar) -
     bare = (await create_key(client, "no scopes", scopes=[]))["key"]
     async with bot(app) as script:
         response = await script.get("/api/me", headers={"x-api-key": bare})
+        again = await script.get("/api/me", headers={"x-api-key": bare})
     assert response.status_code == 403 and response.json()["code"] == "INSUFFICIENT_SCOPE"
+    assert again.status_code == 403
+    # Audited, once a minute per key and reason, however many requests are refused.
+    denied = await audit_rows(app, "api_key.use_denied")
+    assert [row.data for row in denied] == [{"reason": "scope:read"}]
     unknown = await client.post("/api/auth/api-key/create", json={"name": "x", "scopes": ["admin"]})
     assert unknown.status_code == 400 and unknown.json()["code"] == "VALIDATION_ERROR"
     assert (await client.get("/api/me")).json()["via"] == "session"  # a session holds every scope

@@ -6,7 +6,7 @@ import re
 
 from litestar import Litestar
 
-from tests.conftest import Client, signed_in
+from tests.conftest import Client, reauthenticate, signed_in
 from tests.features.api_keys.helpers import age_sessions, bot, create_key, key_rows
 
 PAGE = "/account/api-keys"
@@ -60,12 +60,24 @@ async def test_a_stale_session_re_authenticates_before_creating_or_revoking(clie
     created = await create_key(client)
     await age_sessions(app, minutes=60)
     token = await client.csrf(PAGE)
-    response = await client.post(PAGE, data={"name": "late", "expires": "", "_csrf_token": token})
+    typed = {"name": "Late <night> job", "expires": "30", "scopes": ["read", "write"], "_csrf_token": token}
+    response = await client.post(PAGE, data=typed)
     assert response.status_code == 303
-    assert response.headers["location"] == "/reauthenticate?next=%2Faccount%2Fapi-keys"
+    location = response.headers["location"]
+    assert location.startswith("/reauthenticate?next=%2Faccount%2Fapi-keys%3Fresume%3D")
     revoke = await client.post(f"{PAGE}/{created['id']}/revoke", data={"_csrf_token": token})
     assert revoke.status_code == 303 and revoke.headers["location"].startswith("/reauthenticate")
     assert len(await key_rows(app)) == 1 and (await key_rows(app))[0].revoked_at is None
+    # Back from the password prompt, the form is as it was typed, and nothing was created meanwhile.
+    back = await reauthenticate(client, location)
+    assert back.startswith(PAGE + "?resume=")
+    page = await client.get(back)
+    assert "Check the key&#39;s details and create it." in page.text
+    assert 'value="Late &lt;night&gt; job"' in page.text
+    assert 'value="read" checked' in page.text and 'value="write" checked' in page.text
+    assert '<option value="30" selected>' in page.text
+    assert len(await key_rows(app)) == 1
+    assert "Check the key" not in (await client.get(back)).text  # the kept form is given back once
 
 
 async def test_revoking_from_the_page_refuses_the_key_at_once(client: Client, app: Litestar) -> None:

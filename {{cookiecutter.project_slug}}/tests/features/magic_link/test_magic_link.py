@@ -7,6 +7,7 @@ from sqlalchemy import update
 
 from app.auth.models import Verification
 from app.core.db import utcnow
+from app.core.events import RequestMeta
 from tests.conftest import Client, Inbox, sign_up_api, unique_email
 
 
@@ -74,3 +75,16 @@ async def test_links_are_rate_limited_per_address(client: Client) -> None:
     email = unique_email()
     codes = [(await client.post("/api/auth/sign-in/magic-link", json={"email": email})).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
+
+
+async def test_a_banned_user_cannot_sign_in_by_link(client: Client, app: Litestar, inbox: Inbox) -> None:
+    email = unique_email()
+    await sign_up_api(client, email)
+    await client.post("/api/auth/sign-in/magic-link", json={"email": email})
+    token = (await inbox.last(email)).link("/magic-link/verify").split("token=")[1].split("&")[0]
+    async with app.state.db.sessions() as db:
+        user = await app.state.auth.user_by_email(db, email)
+        await app.state.auth.ban_user(db, RequestMeta(), user, "abuse")
+    response = await client.get(f"/api/auth/magic-link/verify?token={token}")
+    assert response.status_code == 403 and response.json()["code"] == "BANNED_USER"
+    assert (await client.get("/api/auth/get-session")).json() is None

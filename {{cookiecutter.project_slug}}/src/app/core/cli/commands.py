@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -23,6 +23,7 @@ from app.auth.service import AuthService
 from app.core.audit import export
 from app.core.db import Database, utcnow
 from app.core.errors import AppError
+from app.core.events import RequestMeta
 from app.core.migrations import alembic_config
 from app.settings import Settings
 
@@ -112,6 +113,51 @@ def users_create(app: Litestar, email: str, name: str, admin: bool) -> None:
     click.echo(f"Created {'admin ' if admin else ''}user {user_id}.")
 
 
+@click.command(cls=RichCommand, name="ban", help="Suspend a user: sessions end now, sign-in and keys are refused.")
+@click.argument("email")
+@click.option("--reason", default=None, help="Why (kept in the audit log and on the user).")
+@click.option("--days", type=click.IntRange(min=1, max=36500), default=None, help="Lift the ban after N days.")
+def users_ban(app: Litestar, email: str, reason: str | None, days: int | None) -> None:
+    _, db, auth = _state(app)
+
+    async def ban() -> int:
+        async with db.sessions() as session:
+            user = await auth.user_by_email(session, auth.normalize_email(email))
+            if user is None:
+                raise click.ClickException(f"No user has the email {email}.")
+            until = utcnow() + timedelta(days=days) if days else None
+            return len(await auth.ban_user(session, RequestMeta(), user, reason, until))
+
+    try:
+        ended = anyio.run(ban)
+    except AppError as error:
+        raise click.ClickException(error.message) from None
+    finally:
+        anyio.run(db.dispose)
+    click.echo(f"Banned {email}{f' for {days} days' if days else ''}; {ended} sessions ended.")
+
+
+@click.command(cls=RichCommand, name="unban", help="Lift a user's ban.")
+@click.argument("email")
+def users_unban(app: Litestar, email: str) -> None:
+    _, db, auth = _state(app)
+
+    async def unban() -> None:
+        async with db.sessions() as session:
+            user = await auth.user_by_email(session, auth.normalize_email(email))
+            if user is None:
+                raise click.ClickException(f"No user has the email {email}.")
+            await auth.unban_user(session, RequestMeta(), user)
+
+    try:
+        anyio.run(unban)
+    except AppError as error:
+        raise click.ClickException(error.message) from None
+    finally:
+        anyio.run(db.dispose)
+    click.echo(f"Lifted the ban on {email}.")
+
+
 @click.group(cls=LitestarGroup, name="sessions", help="Session maintenance.")
 def sessions_group() -> None:
     """Session maintenance."""
@@ -170,5 +216,7 @@ db_group.add_command(db_upgrade)
 db_group.add_command(db_check)
 db_group.add_command(db_revision)
 users_group.add_command(users_create)
+users_group.add_command(users_ban)
+users_group.add_command(users_unban)
 sessions_group.add_command(sessions_cleanup)
 audit_group.add_command(audit_export)

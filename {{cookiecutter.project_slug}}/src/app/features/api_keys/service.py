@@ -19,7 +19,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.credentials import Caller
-from app.auth.models import User
+from app.auth.models import User, banned_at
 from app.auth.schemas import iso
 from app.auth.service import AuthService
 from app.auth.sessions import Principal
@@ -44,7 +44,9 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 K = ApiKey.__table__.c  # type: ignore[attr-defined]
 U = User.__table__.c  # type: ignore[attr-defined]
-_LOOKUP = sa.select(K.id, K.user_id, K.scopes, K.expires_at, K.revoked_at, K.last_used_at, U.email, U.name)
+_LOOKUP = sa.select(
+    K.id, K.user_id, K.scopes, K.expires_at, K.revoked_at, K.last_used_at, U.email, U.name, U.banned, U.ban_expires
+)
 _LOOKUP = _LOOKUP.join_from(ApiKey, User, K.user_id == U.id)
 
 
@@ -178,10 +180,13 @@ class ApiKeys:
                 raise InvalidApiKey()
             now = utcnow()
             if row["revoked_at"] is not None or (row["expires_at"] is not None and row["expires_at"] <= now):
-                await self._deny(row["id"], row["user_id"], "revoked" if row["revoked_at"] else "expired", meta)
+                await self.deny(row["id"], row["user_id"], "revoked" if row["revoked_at"] else "expired", meta)
+                raise InvalidApiKey()
+            if banned_at(row["banned"], row["ban_expires"], now):
+                await self.deny(row["id"], row["user_id"], "banned", meta)
                 raise InvalidApiKey()
             if not await self.requests.hit(str(row["id"])):
-                await self._deny(row["id"], row["user_id"], "rate_limited", meta)
+                await self.deny(row["id"], row["user_id"], "rate_limited", meta)
                 raise TooManyAttempts(
                     self.requests.retry_after(), "This API key made too many requests. Wait a minute."
                 )
@@ -191,7 +196,8 @@ class ApiKeys:
         scopes = frozenset(row["scopes"]) & SCOPES.keys()
         return Caller(row["user_id"], row["email"], row["name"], VIA, row["id"], scopes)
 
-    async def _deny(self, key_id: uuid.UUID, user_id: uuid.UUID, reason: str, meta: Callable[[], RequestMeta]) -> None:
+    async def deny(self, key_id: uuid.UUID, user_id: uuid.UUID, reason: str, meta: Callable[[], RequestMeta]) -> None:
+        """Audit a refused use of a key: at most one entry per key, reason and minute."""
         if not await self.denials.hit(f"{key_id}:{reason}"):
             return
         async with self.sessions() as session:

@@ -1,8 +1,9 @@
 """The API keys page: create a key (shown once, with a copy button), list them, revoke one.
 
 Creating and revoking need a fresh session: a stale one is sent to re-authenticate first and
-comes back to this page. The new key is only in the answer to the form (never stored, never
-in a cookie or a URL); the page is served with `Cache-Control: no-store` like every /account page.
+comes back to this page, the create form as it was typed (app.auth.guards.fresh_session). The
+new key is only in the answer to the form (never stored, never in a cookie or a URL); the page
+is served with `Cache-Control: no-store` like every /account page.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 from litestar.response import Template
 
-from app.auth.web import DB, CurrentUser, request_meta
+from app.auth.guards import fresh_session
+from app.auth.web import DB, CurrentUser, Resumed, request_meta
 from app.core.db import utcnow
 from app.core.errors import InvalidInput
 from app.core.ui import page, redirect
@@ -77,12 +79,22 @@ async def _render(
 
 
 @get(PATH)
-async def api_keys_page(request: Request[Any, Any, Any], db: DB, user: CurrentUser, api_keys: Keys) -> Template:
-    """The user's keys and the form to create one."""
-    return await _render(request, db, user, api_keys, revoked=request.query_params.get("revoked") == "1")
+async def api_keys_page(
+    request: Request[Any, Any, Any], db: DB, user: CurrentUser, api_keys: Keys, resumed: Resumed
+) -> Template:
+    """The user's keys and the form to create one (as it was typed, back from re-authenticating)."""
+    context: dict[str, Any] = {"revoked": request.query_params.get("revoked") == "1"}
+    if resumed is not None and resumed.action == PATH:
+        form = {"name": resumed.fields.get("name", ""), "expires": resumed.fields.get("expires", "")}
+        hint = "Your password is confirmed. Check the key's details and create it."
+        context |= {"form": form | {"scopes": resumed.getall("scopes")}, "resumed": "create", "resume_hint": hint}
+    elif resumed is not None and resumed.action.startswith(PATH + "/"):
+        hint = "Your password is confirmed. Revoke the key again to finish."
+        context |= {"resumed": "revoke", "resume_hint": hint}
+    return await _render(request, db, user, api_keys, **context)
 
 
-@post(PATH)
+@post(PATH, guards=[fresh_session(PATH)])
 async def create_api_key_submit(request: Request[Any, Any, Any], db: DB, user: CurrentUser, api_keys: Keys) -> Template:
     """Create a key and show it, this once."""
     raw = await request.form()
@@ -110,7 +122,7 @@ async def create_api_key_submit(request: Request[Any, Any, Any], db: DB, user: C
     return await _render(request, db, user, api_keys, new_key=key, new_key_name=key_row.name)
 
 
-@post(PATH + "/{key_id:uuid}/revoke")
+@post(PATH + "/{key_id:uuid}/revoke", guards=[fresh_session(PATH)])
 async def revoke_api_key_submit(
     request: Request[Any, Any, Any], db: DB, user: CurrentUser, api_keys: Keys, key_id: FromPath[uuid.UUID]
 ) -> Any:

@@ -43,4 +43,11 @@ async def authenticate(scope: Scope, key: str) -> Caller:
     return await service_for(app).verify(key, lambda: request_meta(Request(scope)))
 
 
-AUTHENTICATOR = Authenticator(VIA, authenticate, header=HEADER, claims_bearer=looks_like_key)
+async def scope_denied(scope: Scope, caller: Caller, missing: frozenset[str]) -> None:
+    """Audit a key refused by a route for lacking scopes (at most once a minute per key)."""
+    app: Litestar = scope["app"]
+    reason = "scope:" + ",".join(sorted(missing))
+    await service_for(app).deny(caller.credential_id, caller.user_id, reason, lambda: request_meta(Request(scope)))
+
+
+AUTHENTICATOR = Authenticator(VIA, authenticate, header=HEADER, claims_bearer=looks_like_key, scope_denied=scope_denied)
