@@ -165,6 +165,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "security_contexts": [(f.name, f.security_context) for f in ENABLED if f.security_context],
                 "scripts": [src for f in ENABLED for src in f.scripts],
                 "stylesheets": [href for f in ENABLED for href in f.stylesheets],
+                "header_items": [tpl for f in ENABLED for tpl in f.header_items],
+                "session_extras": [extra for f in ENABLED for extra in f.session_extras],
                 "features": [f.name for f in ENABLED],
                 **{key: value for f in ENABLED if f.state for key, value in f.state(settings, auth).items()},
             }

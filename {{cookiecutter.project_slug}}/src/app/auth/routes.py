@@ -71,11 +71,22 @@ async def sign_out(request: Request[Any, Any, Any], db: DB, auth: Auth, principa
 
 
 @get("/get-session")
-async def get_session(principal: MaybePrincipal) -> Response[Any]:
-    """The current session and user, or `null`."""
+async def get_session(request: Request[Any, Any, Any], principal: MaybePrincipal) -> Response[Any]:
+    """The current session and user, or `null`. Features may add fields to the session (`session_extras`).
+
+    Without such features this is the hot path of every client that polls its session: the answer is
+    encoded once per principal and no database session is opened.
+    """
     if principal is None:
         return Response(b"null", media_type="application/json")
-    return Response(principal.memo(_session_answer), media_type="application/json")
+    extras = request.app.state.session_extras
+    if not extras:
+        return Response(principal.memo(_session_answer), media_type="application/json")
+    session = schemas.session_json(principal)
+    async with request.app.state.db.sessions() as db:
+        for extra in extras:
+            session |= await extra(db, principal)
+    return Response({"session": session, "user": schemas.user_json(principal)})
 
 
 def _session_answer(principal: Principal) -> bytes:

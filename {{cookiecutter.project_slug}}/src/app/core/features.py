@@ -72,3 +72,7 @@ class Feature:
     reauth_options: Sequence[str] = ()
     # Functions and values the app's templates may call (e.g. whether an option is switched on).
     template_globals: Mapping[str, Any] = field(default_factory=dict)
+    # Templates included in the page header of signed-in pages (e.g. "organizations/header.html").
+    header_items: Sequence[str] = ()
+    # Called by `GET /api/auth/get-session` for a signed-in caller; the fields are added to `session`.
+    session_extras: Sequence[Callable[[AsyncSession, Principal], Awaitable[dict[str, Any]]]] = ()

@@ -95,6 +95,7 @@ def page(
         "reauth_options": state.reauth_options,
         "feature_scripts": state.scripts,
         "feature_stylesheets": state.stylesheets,
+        "header_items": state.header_items,
         "notice": notice,
         "password_min_length": state.settings.auth.password_min_length,
         "path": request.url.path,

@@ -1,0 +1,129 @@
+"""The HTTP side of organizations: the app's services, `requires_permission`, and the caller's membership.
+
+`requires_permission("member:update")` is a route guard. It finds the organization a request
+is about (the `org_id` path parameter, else `organizationId` or `organizationSlug` in the query
+or JSON body, else the organization of the `invitationId` it names, else the session's active
+organization) and
+refuses with 404 when the caller is not a member (an outsider learns nothing) and 403 when
+their role lacks the permission. The membership it checked is the `caller` dependency.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Litestar, Request
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
+from litestar.types import Guard
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.auth.sessions import Principal
+from app.core.errors import Unauthorized
+from app.features.organizations import access
+from app.features.organizations.errors import OrganizationNotFound
+from app.features.organizations.invitations import Invitations
+from app.features.organizations.service import Access, Organizations
+
+_STATE_KEY = "organizations"
+_ACCESS_KEY = "organization_access"
+ORG_PARAM = "org_id"
+
+
+def service_for(app: Litestar) -> Organizations:
+    """The app's Organizations, made on first use."""
+    service: Organizations | None = app.state.get(_STATE_KEY)
+    if service is None:
+        service = Organizations(app.state.auth)
+        app.state[_STATE_KEY] = service
+    return service
+
+
+def provide_organizations(request: Request[Any, Any, Any]) -> Organizations:
+    """Dependency `orgs`."""
+    return service_for(request.app)
+
+
+def provide_invitations(request: Request[Any, Any, Any]) -> Invitations:
+    """Dependency `invitations`."""
+    return Invitations(service_for(request.app))
+
+
+def provide_access(request: Request[Any, Any, Any]) -> Access:
+    """Dependency `caller`: the membership checked by the route's `requires_permission` guard."""
+    caller: Access | None = request.state.get(_ACCESS_KEY)
+    if caller is None:  # a route that asks for `caller` without the guard: a programming error
+        raise RuntimeError("this route needs guards=[requires_permission(...)]")
+    return caller
+
+
+def _uuid(raw: object) -> uuid.UUID:
+    try:
+        return raw if isinstance(raw, uuid.UUID) else uuid.UUID(str(raw))
+    except ValueError:
+        raise OrganizationNotFound() from None
+
+
+async def _named(connection: ASGIConnection[Any, Any, Any, Any], name: str) -> object:
+    """A value the request names in its query string or its JSON body."""
+    if name in connection.query_params:
+        return connection.query_params[name]
+    json_body = connection.headers.get("content-type", "").startswith("application/json")
+    if isinstance(connection, Request) and connection.method == "POST" and json_body:
+        try:
+            body = await connection.json()
+        except Exception:  # a malformed body is the handler's 400, not the guard's
+            return None
+        if isinstance(body, dict):
+            return body.get(name)
+    return None
+
+
+async def organization_in(
+    connection: ASGIConnection[Any, Any, Any, Any], db: AsyncSession, principal: Principal
+) -> uuid.UUID | None:
+    """The organization a request is about (see the module's docstring)."""
+    if ORG_PARAM in connection.path_params:
+        return _uuid(connection.path_params[ORG_PARAM])
+    if named := await _named(connection, "organizationId"):
+        return _uuid(named)
+    if slug := await _named(connection, "organizationSlug"):
+        org = await service_for(connection.app).by_slug(db, str(slug))
+        if org is None:
+            raise OrganizationNotFound()
+        return org.id
+    if invitation := await _named(connection, "invitationId"):
+        found = await Invitations(service_for(connection.app)).organization_of(db, _uuid(invitation))
+        if found is None:
+            raise OrganizationNotFound()
+        return found
+    return await service_for(connection.app).active_id(db, principal.session_id)
+
+
+def requires_permission(permission: str | None) -> Guard:
+    """A guard: the caller is a member of the organization concerned, whose role allows `permission`.
+
+    `None` asks for membership only (reading members, leaving ...).
+    """
+    if permission is not None:
+        access.parse_permission(permission)  # a typo fails at import, not at request time
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal: Principal | None = connection.scope.get("user")
+        if principal is None:
+            raise Unauthorized()
+        orgs = service_for(connection.app)
+        async with connection.app.state.db.sessions() as db:
+            organization_id = await organization_in(connection, db, principal)
+            connection.state[_ACCESS_KEY] = await orgs.authorize(db, principal.user_id, organization_id, permission)
+
+    return guard
+
+
+def scoped(permission: str | None = None) -> dict[str, Any]:
+    """Route options of an organization-scoped handler: `@post(path, **scoped("member:update"))`.
+
+    The permission is also written into the handler's `opt`, where tests read it from the route table.
+    """
+    return {"guards": [requires_permission(permission)], "opt": {"permission": permission}}
