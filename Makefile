@@ -9,6 +9,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO := .demo
 PYTEST_ARGS ?=
+# Two workers: the combinations' project suites run side by side (CI has 2 cores); WORKERS=0 runs in one process.
+WORKERS ?= 2
 
 .PHONY: demo test sync-copier lint clean
 
@@ -25,7 +27,7 @@ demo: $(VENV)/.installed
 	$(MAKE) -C $(DEMO)/my_app run
 
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest -v $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -v -n $(WORKERS) $(PYTEST_ARGS)
 
 sync-copier: $(VENV)/.installed
 	$(BIN)/python hooks/sync_copier.py

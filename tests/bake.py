@@ -76,13 +76,34 @@ class Combo:
         return bool(self.effective[toggle])
 
 
+def within(path: str, prunable: str) -> bool:
+    """True when pruning `prunable` (a file or a folder of the manifest) removes `path`."""
+    return path == prunable or path.startswith(prunable + "/")
+
+
+def tests_of(names: set[str]) -> tuple[str, ...]:
+    """The test paths of these features that a bake with only them on keeps.
+
+    A test of two features together (say OAuth beside two-factor) is listed under both, so that
+    either one being off prunes it.
+    """
+    kept: list[str] = []
+    for name in names:
+        for path in MANIFEST[name]["paths"]:
+            owners = {
+                other for other, feature in MANIFEST.items() if any(within(path, p) for p in feature["paths"])
+            }
+            if path.startswith("tests/") and owners <= names and path not in kept:
+                kept.append(path)
+    return tuple(kept)
+
+
 def together(combo_id: str, names: list[str]) -> Combo | None:
     """These features on and the others off, running the tests of these features; None if one is missing."""
     if not all(name in MANIFEST for name in names):
         return None
     on = {MANIFEST[name]["toggle"] for name in names}
-    suite = tuple(path for name in names for path in MANIFEST[name]["paths"] if path.startswith("tests/"))
-    return Combo(combo_id, {toggle: toggle in on for toggle in TOGGLES}, suite=suite)
+    return Combo(combo_id, {toggle: toggle in on for toggle in TOGGLES}, suite=tests_of(set(names)))
 
 
 def combos() -> list[Combo]:
@@ -98,7 +119,7 @@ def combos() -> list[Combo]:
             Combo(
                 f"only-{name}",
                 {toggle: toggle == feature["toggle"] for toggle in TOGGLES},
-                suite=tuple(path for path in feature["paths"] if path.startswith("tests/")),
+                suite=tests_of({name}),
             )
             for name, feature in MANIFEST.items()
         ),

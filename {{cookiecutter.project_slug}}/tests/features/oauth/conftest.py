@@ -11,17 +11,8 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from app.features import ENABLED
 from tests.conftest import BASE_URL, AppFactory, Client
 from tests.features.oauth.provider import CLIENT_ID, CLIENT_SECRET, LABEL, OIDCProvider
-
-# OAuth beside other optional features: collected only where those features are switched on too.
-_ENABLED = {feature.name for feature in ENABLED}
-collect_ignore = [
-    name
-    for name, needs in {"test_with_two_factor.py": "two_factor", "test_with_passkeys.py": "passkeys"}.items()
-    if needs not in _ENABLED
-]
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""The last way to sign in counts passkeys and providers alike (collected with use_passkeys)."""
+"""The last way to sign in counts passkeys and providers alike (pruned with either feature)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""An OAuth sign-in goes through the second factor like every other first factor (collected with use_two_factor)."""
+"""An OAuth sign-in goes through the second factor like every other first factor (pruned with either feature)."""
 
 from __future__ import annotations
 
