@@ -20,6 +20,7 @@ from tests.bake import (
     env_keys,
     env_values,
     tree_diff,
+    within,
 )
 from tests.conftest import Baked, Baker
 from tests.project_venv import postgres_sql, run_in_project
@@ -83,8 +84,10 @@ def test_disabled_features_are_pruned(baker: Baker, combo: Combo) -> None:
     baked = baker(combo)
     for project in (baked.cookiecutter, baked.copier):
         for name, feature in MANIFEST.items():
-            enabled = combo.enabled(feature["toggle"])
             for relative in feature["paths"]:
+                # A path inside another feature's folder (a test of two features together) needs both.
+                owners = [f for f in MANIFEST.values() if any(within(relative, path) for path in f["paths"])]
+                enabled = all(combo.enabled(owner["toggle"]) for owner in owners)
                 assert (project / relative).exists() is enabled, (
                     f"{project.parent.name}: {name} is {'on' if enabled else 'off'} but {relative} "
                     f"{'is missing' if enabled else 'remains'}"
