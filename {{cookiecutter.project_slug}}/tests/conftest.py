@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,6 +24,7 @@ from alembic import command
 from litestar import Litestar
 
 from app.asgi import create_app
+from app.core import ratelimit
 from app.core.migrations import alembic_config
 from app.settings import Settings, load_settings
 from tests.mailbox import Mailbox
@@ -238,3 +241,14 @@ async def reauthenticate(client: Client, location: str, password: str = STRONG_P
     back: str = done.headers["location"]
     assert back == target
     return back
+
+
+@pytest.fixture
+def one_rate_limit_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stop the rate limiter's clock inside the current window, for tests that count up to a limit.
+
+    Windows are fixed and aligned to the clock (see app.core.ratelimit): a test whose requests
+    straddle a window boundary would find its counts reset half-way and its limit never reached.
+    """
+    frozen = float(int(time.time()) // 60 * 60 + 1)
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: frozen))

@@ -19,6 +19,7 @@ def client_from(app: Any, ip: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=transport, base_url=BASE_URL, headers={"origin": BASE_URL})
 
 
+@pytest.mark.usefixtures("one_rate_limit_window")
 async def test_sign_in_is_limited_per_ip_with_retry_after(make_app: AppFactory) -> None:
     app = make_app()
     async with client_from(app, "203.0.113.5") as client, client_from(app, "203.0.113.6") as other:
@@ -35,6 +36,7 @@ async def test_sign_in_is_limited_per_ip_with_retry_after(make_app: AppFactory) 
         assert (await other.post("/api/auth/sign-in/email", json=body)).status_code == 401
 
 
+@pytest.mark.usefixtures("one_rate_limit_window")
 async def test_sign_up_is_limited_to_ten_a_minute_per_ip(make_app: AppFactory) -> None:
     app = make_app(rate_limit={"mail_per_address": 50})
     async with client_from(app, "203.0.113.7") as client:
@@ -43,6 +45,7 @@ async def test_sign_up_is_limited_to_ten_a_minute_per_ip(make_app: AppFactory) -
         assert codes[:10] == [400] * 10 and codes[10] == 429
 
 
+@pytest.mark.usefixtures("one_rate_limit_window")
 async def test_general_limit_applies_to_every_route(make_app: AppFactory) -> None:
     app = make_app(rate_limit={"general": 5})
     async with client_from(app, "203.0.113.8") as client:
@@ -73,6 +76,7 @@ async def test_forwarded_for_is_ignored_unless_the_proxy_is_trusted(make_app: Ap
         assert codes == [401, 401, 401]
 
 
+@pytest.mark.usefixtures("one_rate_limit_window")
 async def test_reset_mails_are_limited_per_address(make_app: AppFactory) -> None:
     app = make_app()
     async with client_from(app, "203.0.113.10") as client, client_from(app, "203.0.113.11") as other:
@@ -88,6 +92,7 @@ async def test_reset_mails_are_limited_per_address(make_app: AppFactory) -> None
     await app.state.mailer.drain()
 
 
+@pytest.mark.usefixtures("one_rate_limit_window")
 async def test_failed_sign_in_budget_holds_across_ips(make_app: AppFactory) -> None:
     app = make_app(rate_limit={"failed_sign_in_budget": 3})
     email = unique_email()
@@ -106,6 +111,7 @@ async def test_failed_sign_in_budget_holds_across_ips(make_app: AppFactory) -> N
     await app.state.mailer.drain()
 
 
+@pytest.mark.usefixtures("one_rate_limit_window")
 async def test_responses_carry_the_rate_limit_headers(make_app: AppFactory) -> None:
     app = make_app(rate_limit={"general": 50, "sign_in": 4})
     async with client_from(app, "203.0.113.30") as client:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from litestar import Litestar
 from sqlmodel import select
 
@@ -87,6 +88,7 @@ async def test_codes_outside_one_step_are_refused(client: Client) -> None:
         assert far.status_code == 401 and far.json()["code"] == "INVALID_CODE"
 
 
+@pytest.mark.usefixtures("one_rate_limit_window")
 async def test_five_wrong_codes_end_the_challenge(client: Client, app: Litestar) -> None:
     email, secret, _ = await _enrolled(client)
     await password_sign_in(client, email)
@@ -106,6 +108,7 @@ async def test_five_wrong_codes_end_the_challenge(client: Client, app: Litestar)
     assert len(failures) == 5 and all(row.data["factor"] == "totp" for row in failures)
 
 
+@pytest.mark.usefixtures("one_rate_limit_window")
 async def test_wrong_codes_spend_the_failed_sign_in_budget(make_app: AppFactory) -> None:
     app = make_app(rate_limit={"failed_sign_in_budget": 3})
     async with Client(app=app) as client:
