@@ -1,9 +1,10 @@
 """Both benchmarks run in smoke mode so that they never rot: they must finish and print their tables.
 
 Nothing here judges a figure: a benchmark that got slower still passes (docs/performance.md says
-how to read the figures). `make bench` of a baked project runs in-process and over HTTP; the
-template's `make bench-compare` runs with Better Auth from npm (tests/bench/better_auth, installed once
-into its gitignored node_modules) and PostgreSQL, like the rest of the suite.
+how to read the figures). `make bench` of a baked project runs in-process and over HTTP (wrk,
+installed by .ci/run); the template's `make bench-compare` runs with PostgreSQL like the rest of
+the suite, and with Better Auth when tests/bench/better_auth/node_modules is installed (see
+test_bench_compare_smoke).
 """
 
 from __future__ import annotations

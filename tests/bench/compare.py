@@ -60,8 +60,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--duration", type=int, default=None, help="seconds of wrk per measurement (default 5)"
     )
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
-    parser.add_argument("--users", type=int, default=1000)
-    parser.add_argument("--sessions", type=int, default=10_000)
+    parser.add_argument("--users", type=int, default=None, help="users in each database (default 1000)")
+    parser.add_argument(
+        "--sessions", type=int, default=None, help="sessions in each database (default 10,000)"
+    )
     parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES))
     parser.add_argument("--no-postgresql", action="store_true", help="skip every PostgreSQL measurement")
     parser.add_argument(
@@ -78,6 +80,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.rounds = args.rounds or (1 if args.smoke else 3)
     args.duration = args.duration or (1 if args.smoke else 5)
+    args.users = args.users or (100 if args.smoke else 1000)  # a smoke run proves the paths, not the scale
+    args.sessions = args.sessions or (1000 if args.smoke else 10_000)
     return args
 
 

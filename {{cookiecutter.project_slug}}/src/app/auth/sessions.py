@@ -3,9 +3,9 @@
 The lookup is one indexed SELECT by token hash, a Core statement compiled once and run on the
 driver directly (app.core.db.DirectReader: no ORM objects, no async layers on the hot path); it
 writes, through SQLAlchemy, only when the session has expired (deleted) or is due for renewal
-(at most once per AUTH_SESSION_UPDATE_AGE). With AUTH_COOKIE_CACHE on, a signed cookie holding the resolved
-session spares even that SELECT for up to AUTH_COOKIE_CACHE_MAX_AGE seconds, which is also
-how long a revoked session can keep working in that browser.
+(at most once per AUTH_SESSION_UPDATE_AGE). With AUTH_COOKIE_CACHE on, a signed cookie holding
+the resolved session spares even that SELECT for up to AUTH_COOKIE_CACHE_MAX_AGE seconds, which
+is also how long a revoked session can keep working in that browser.
 """
 
 from __future__ import annotations

@@ -53,6 +53,13 @@ def scope_client_ip_resolver(settings: AppSettings) -> ScopeClientIP:
             return False
         return any(ip in network for network in networks)
 
+    @functools.lru_cache(maxsize=4096)
+    def normalised(address: str) -> str | None:
+        try:
+            return str(ipaddress.ip_address(address))
+        except ValueError:
+            return None
+
     def client_ip(scope: Scope) -> str:
         client = scope.get("client")
         peer = client[0] if client else "unknown"
@@ -61,10 +68,7 @@ def scope_client_ip_resolver(settings: AppSettings) -> ScopeClientIP:
         forwarded = ",".join(v.decode("latin-1") for k, v in scope["headers"] if k == b"x-forwarded-for")
         for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
             if not trusted(hop):
-                try:
-                    return str(ipaddress.ip_address(hop))
-                except ValueError:
-                    return peer
+                return normalised(hop) or peer
         return peer
 
     return client_ip
