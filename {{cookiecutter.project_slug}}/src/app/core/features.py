@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from app.auth.credentials import Authenticator
     from app.auth.second_factor import SecondFactor
     from app.auth.sessions import Principal
+    from app.core.db import DirectReader
     from app.core.events import Listener
 
 
@@ -75,4 +76,5 @@ class Feature:
     # Templates included in the page header of signed-in pages (e.g. "organizations/header.html").
     header_items: Sequence[str] = ()
     # Called by `GET /api/auth/get-session` for a signed-in caller; the fields are added to `session`.
-    session_extras: Sequence[Callable[[AsyncSession, Principal], Awaitable[dict[str, Any]]]] = ()
+    # They get the app's DirectReader (app.core.db), not an ORM session: get-session is a hot path.
+    session_extras: Sequence[Callable[[DirectReader, Principal], Awaitable[dict[str, Any]]]] = ()

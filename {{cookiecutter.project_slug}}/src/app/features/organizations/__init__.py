@@ -8,27 +8,31 @@ sign-in the one the user last used becomes active again. See docs/organizations.
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from app.auth.sessions import Principal
+from app.core.db import DirectReader
 from app.core.events import EventName
 from app.core.features import Feature, NavEntry
 from app.features.organizations.invitation_views import INVITATION_VIEWS
 from app.features.organizations.lifecycle import on_session_created, on_user_deleted
 from app.features.organizations.routes import API
-from app.features.organizations.service import Organizations
+from app.features.organizations.service import ACTIVE_ORGANIZATION
 from app.features.organizations.views import PATH, VIEWS
 
 HERE = Path(__file__).resolve().parent
 
 
-async def active_organization(db: AsyncSession, principal: Principal) -> dict[str, Any]:
-    """`activeOrganizationId` in get-session's `session`, as Better Auth's plugin reports it."""
-    active = await Organizations.active_id_of(db, principal.session_id)
-    return {"activeOrganizationId": str(active) if active else None}
+async def active_organization(reader: DirectReader, principal: Principal) -> dict[str, Any]:
+    """`activeOrganizationId` in get-session's `session`, as Better Auth's plugin reports it.
+
+    One direct read (get-session is a hot path): the same query as `Organizations.active_id`.
+    """
+    row = await reader.first(ACTIVE_ORGANIZATION, {"session_id": principal.session_id})
+    active = row["organization_id"] if row else None
+    return {"activeOrganizationId": str(uuid.UUID(str(active))) if active else None}
 
 
 FEATURE = Feature(

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import bindparam, delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -54,6 +55,23 @@ class Access:
     def can(self, permission: str) -> bool:
         """Whether the caller's role allows `permission` ("resource:action")."""
         return access.can(self.role, permission)
+
+
+def _active_query() -> Any:
+    """A session's active organization, while its user is still a member of it."""
+    return (
+        select(ActiveOrganization.organization_id)
+        .join(Session, col(Session.id) == col(ActiveOrganization.session_id))
+        .join(
+            Member,
+            (col(Member.organization_id) == col(ActiveOrganization.organization_id))
+            & (col(Member.user_id) == col(Session.user_id)),
+        )
+    )
+
+
+# get-session's read (app.features.organizations.active_organization), compiled once by the reader.
+ACTIVE_ORGANIZATION = _active_query().where(col(ActiveOrganization.session_id) == bindparam("session_id"))
 
 
 class Organizations:
@@ -137,17 +155,8 @@ class Organizations:
 
     @staticmethod
     async def active_id_of(db: AsyncSession, session_id: uuid.UUID) -> uuid.UUID | None:
-        """`active_id` without an instance (for get-session)."""
-        query = (
-            select(ActiveOrganization.organization_id)
-            .join(Session, col(Session.id) == col(ActiveOrganization.session_id))
-            .join(
-                Member,
-                (col(Member.organization_id) == col(ActiveOrganization.organization_id))
-                & (col(Member.user_id) == col(Session.user_id)),
-            )
-            .where(col(ActiveOrganization.session_id) == session_id)
-        )
+        """`active_id` without an instance."""
+        query = _active_query().where(col(ActiveOrganization.session_id) == session_id)
         found: uuid.UUID | None = (await db.exec(query)).first()
         return found
 
