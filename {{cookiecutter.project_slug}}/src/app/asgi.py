@@ -31,7 +31,7 @@ from app.auth.session_views import SESSION_VIEWS
 from app.auth.sessions import SessionManager
 from app.auth.views import ENTRANCE_VIEWS
 from app.auth.web import (
-    SessionMiddleware,
+    SessionResolver,
     provide_auth,
     provide_principal,
     provide_required_principal,
@@ -43,11 +43,12 @@ from app.core.cli import AppCLIPlugin
 from app.core.db import Database
 from app.core.errors import EXCEPTION_HANDLERS
 from app.core.events import EventBus
+from app.core.gate import RequestGate
 from app.core.health import health, ready
 from app.core.mail import Mailer
-from app.core.ratelimit import RATE_LIMIT_STORE, RateLimitMiddleware, client_ip_resolver, scope_client_ip_resolver
+from app.core.ratelimit import RATE_LIMIT_STORE, RateLimiter, client_ip_resolver, scope_client_ip_resolver
 from app.core.resume import FormStash
-from app.core.security import OriginCheckMiddleware, csrf_config, security_headers, trusted_origins
+from app.core.security import OriginCheck, csrf_config, security_headers, trusted_origins
 from app.core.ui import template_config
 from app.features import ENABLED
 from app.settings import Settings, SettingsError, load_settings
@@ -131,17 +132,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "resumed": Provide(provide_resumed),
         },
         middleware=[
-            *(
-                [RateLimitMiddleware(settings.rate_limit, scope_client_ip_resolver(settings.app))]
+            RequestGate(
+                RateLimiter(settings.rate_limit, scope_client_ip_resolver(settings.app), store)
                 if settings.rate_limit.enabled
-                else []
-            ),
-            OriginCheckMiddleware(
-                trusted_origins(settings),
-                explain=settings.app.env == "development",
-                exempt=frozenset(path for f in ENABLED for path in f.cross_site_posts),
-            ),
-            SessionMiddleware(sessions, [a for f in ENABLED for a in f.authenticators]),
+                else None,
+                OriginCheck(
+                    trusted_origins(settings),
+                    explain=settings.app.env == "development",
+                    exempt=frozenset(path for f in ENABLED for path in f.cross_site_posts),
+                ),
+                SessionResolver(sessions, [a for f in ENABLED for a in f.authenticators]),
+            )
         ],
         csrf_config=csrf_config(settings),
         template_config=template_config(template_dirs, {k: v for f in ENABLED for k, v in f.template_globals.items()}),

@@ -8,9 +8,7 @@ from typing import Any
 from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
-from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Scope
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.credentials import AUTHENTICATOR_STATE_KEY, CALLER_STATE_KEY, Authenticator
@@ -20,6 +18,7 @@ from app.auth.session_control import SessionControl
 from app.auth.sessions import Principal, SessionManager
 from app.core.errors import Unauthorized
 from app.core.events import RequestMeta
+from app.core.gate import Header
 from app.core.resume import FormStash, StashedForm
 
 # Handler parameters injected by name (keys registered in app.asgi.create_app).
@@ -87,27 +86,20 @@ def wants_token(request: Request[Any, Any, Any]) -> bool:
     return asked or request.scope.get("auth") == "bearer"
 
 
-def _is_static(scope: Scope) -> bool:
-    """Static files never need the session."""
-    return str(scope["path"]).startswith("/static/")
-
-
-class SessionMiddleware(ASGIMiddleware):
+class SessionResolver:
     """Resolves the session cookie (or a bearer session token) into `request.user`.
 
-    Requests without a credential cost nothing; with one, a single indexed lookup (or none,
-    with the signed cookie cache). A renewed session gets its cookie re-sent.
+    A step of the request gate (app.core.gate), which sends the cookies it returns. Requests
+    without a credential cost nothing; with one, a single indexed lookup (or none, with the
+    signed cookie cache). A renewed session gets its cookie re-sent.
 
     A credential of a feature (an API key's header, or a bearer value it claims) is handed to
     that feature's `Authenticator` instead, and the session is then ignored: the request acts
     with that credential's scopes only (see app.auth.credentials).
     """
 
-    scopes = (ScopeType.HTTP,)
-
     def __init__(self, sessions: SessionManager, authenticators: Sequence[Authenticator] = ()) -> None:
         self.sessions = sessions
-        self.should_bypass_for_scope = _is_static
         self._by_header = {a.header.lower().encode("latin-1"): a for a in authenticators if a.header}
         self._bearer_claims = [(a, a.claims_bearer) for a in authenticators if a.claims_bearer]
 
@@ -139,7 +131,7 @@ class SessionMiddleware(ASGIMiddleware):
                 cache = content
         return token, cache, False, claimed
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+    async def __call__(self, scope: Scope) -> list[Header]:
         token, cache, is_bearer, claimed = self._credentials(scope)
         if claimed is not None:
             authenticator, credential = claimed
@@ -147,8 +139,7 @@ class SessionMiddleware(ASGIMiddleware):
             scope["state"][AUTHENTICATOR_STATE_KEY] = authenticator
             scope["user"] = None
             scope["auth"] = authenticator.name
-            await next_app(scope, receive, send)
-            return
+            return []
         principal: Principal | None = None
         cookies: list[Cookie] = []
         if token:
@@ -165,18 +156,4 @@ class SessionMiddleware(ASGIMiddleware):
                         cookies.append(self.sessions.cache_cookie(principal, token))
         scope["user"] = principal
         scope["auth"] = "bearer" if is_bearer else ("cookie" if principal else None)
-        if not cookies:
-            await next_app(scope, receive, send)
-            return
-
-        async def send_with_cookies(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                existing = {h[1].split(b"=", 1)[0] for h in headers if h[0].lower() == b"set-cookie"}
-                for cookie in cookies:
-                    if cookie.key.encode() not in existing:
-                        headers.append(cookie.to_encoded_header())
-                message["headers"] = headers
-            await send(message)
-
-        await next_app(scope, receive, send_with_cookies)
+        return [cookie.to_encoded_header() for cookie in cookies]

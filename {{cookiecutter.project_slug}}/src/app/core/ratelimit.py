@@ -22,17 +22,15 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from litestar import Request
-from litestar.enums import ScopeType
 from litestar.exceptions import TooManyRequestsException
-from litestar.middleware import ASGIMiddleware
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
-from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
+from litestar.types import Scope
 
 from app.settings import AppSettings, RateLimitSettings
 
-RATE_LIMIT_STORE = "rate_limit"
+RATE_LIMIT_STORE = "rate_limit"  # the name of the store the limiter and the budgets count in
 RULE_KEY = "rate_limit"  # route handler opt key naming the stricter rule that applies
 WINDOW_SECONDS = 60  # every RATE_LIMIT_* limit is per minute
 EXCLUDED_PREFIX = "/static/"
@@ -162,7 +160,9 @@ def counter_for(store: Store) -> WindowCounter:
     return StoreCounter(store)
 
 
-# --- the middleware ----------------------------------------------------------------------------
+# --- the limiter ---------------------------------------------------------------------------------
+
+Header = tuple[bytes, bytes]
 
 
 @dataclass(frozen=True)
@@ -182,6 +182,21 @@ class Rule:
             "RateLimit-Reset": str(self.window - int(now) % self.window),
         }
 
+    def encoded_headers(self, count: int, now: float) -> list[Header]:
+        """The same headers, ready for the response (the fixed two encoded once per rule)."""
+        return [
+            *self._fixed,
+            (b"ratelimit-remaining", str(max(self.limit - count, 0)).encode()),
+            (b"ratelimit-reset", str(self.window - int(now) % self.window).encode()),
+        ]
+
+    @functools.cached_property
+    def _fixed(self) -> tuple[Header, Header]:
+        return (b"ratelimit-policy", f"{self.limit}; w={self.window}".encode()), (
+            b"ratelimit-limit",
+            str(self.limit).encode(),
+        )
+
 
 def rate_limit_rules(settings: RateLimitSettings) -> tuple[Rule, dict[str, Rule]]:
     """The general rule, and the stricter ones by the name routes give in `opt`."""
@@ -189,50 +204,44 @@ def rate_limit_rules(settings: RateLimitSettings) -> tuple[Rule, dict[str, Rule]
     return Rule("general", settings.general), strict
 
 
-class RateLimitMiddleware(ASGIMiddleware):
-    """Counts each request against its rules; 429 over a limit, RateLimit-* headers otherwise.
+class RateLimiter:
+    """Counts each request against its rules: 429 over a limit, the RateLimit-* headers otherwise.
 
+    A step of the request gate (app.core.gate), which adds the headers it returns to the response.
     When two rules apply (a sign-in POST), the headers describe the one with the fewest requests left.
     """
 
-    scopes = (ScopeType.HTTP,)
-
-    def __init__(self, settings: RateLimitSettings, client_ip: ScopeClientIP, store: str = RATE_LIMIT_STORE) -> None:
+    def __init__(self, settings: RateLimitSettings, client_ip: ScopeClientIP, store: Store) -> None:
         self.general, self.strict = rate_limit_rules(settings)
         self.client_ip = client_ip
-        self.store_name = store
-        self._counter: WindowCounter | None = None
+        self.counter = counter_for(store)
+        self._general_key = f"ratelimit:{self.general.name}:"
 
-    def _rules(self, scope: HTTPScope) -> list[Rule]:
-        if scope["method"] == "POST":
-            strict = self.strict.get(str(scope["route_handler"].opt.get(RULE_KEY)))
-            if strict is not None:
-                return [self.general, strict]
-        return [self.general]
+    def _strict_rule(self, scope: Scope) -> Rule | None:
+        if scope.get("method") != "POST":
+            return None
+        return self.strict.get(str(scope["route_handler"].opt.get(RULE_KEY)))
 
-    async def handle(self, scope: HTTPScope, receive: Receive, send: Send, next_app: ASGIApp) -> None:  # type: ignore[override]
+    async def __call__(self, scope: Scope) -> list[Header]:
         path: str = scope["path"]
         if path in EXCLUDED_PATHS or path.startswith(EXCLUDED_PREFIX):
-            await next_app(scope, receive, send)
-            return
-        if self._counter is None:
-            self._counter = counter_for(scope["litestar_app"].stores.get(self.store_name))
+            return []
         ip = self.client_ip(scope)
-        rules = self._rules(scope)
-        counts = await self._counter.hit([f"ratelimit:{rule.name}:{ip}" for rule in rules], WINDOW_SECONDS)
+        strict = self._strict_rule(scope)
+        if strict is None:  # the common case: one rule, one counter
+            (count,) = await self.counter.hit([self._general_key + ip], WINDOW_SECONDS)
+            rule = self.general
+            if count > rule.limit:
+                raise TooManyRequestsException(headers=rule.headers(count, time.time()))
+            return rule.encoded_headers(count, time.time())
+        rules = [self.general, strict]
+        counts = await self.counter.hit([f"ratelimit:{r.name}:{ip}" for r in rules], WINDOW_SECONDS)
         now = time.time()
         for rule, count in zip(rules, counts, strict=True):
             if count > rule.limit:
                 raise TooManyRequestsException(headers=rule.headers(count, now))
         rule, count = min(zip(rules, counts, strict=True), key=lambda pair: pair[0].limit - pair[1])
-        extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in rule.headers(count, now).items()]
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *extra]
-            await send(message)
-
-        await next_app(scope, receive, send_with_headers)
+        return rule.encoded_headers(count, now)
 
 
 class Budget:

@@ -11,9 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from litestar.config.csrf import CSRFConfig
-from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 
 from app.core.errors import InvalidOrigin
 from app.settings import Settings
@@ -130,31 +128,29 @@ def check_origin(method: str, headers: dict[str, str], trusted: frozenset[str]) 
         raise InvalidOrigin("Missing Origin header on a request that carries cookies.")
 
 
-class OriginCheckMiddleware(ASGIMiddleware):
-    """Refuses unsafe requests from untrusted origins before any handler runs."""
-
-    scopes = (ScopeType.HTTP,)
+class OriginCheck:
+    """Refuses unsafe requests from untrusted origins before any handler runs (a step of app.core.gate)."""
 
     def __init__(self, trusted: frozenset[str], explain: bool = False, exempt: frozenset[str] = frozenset()) -> None:
         self.trusted = trusted
         self.explain = explain  # development: say which origins are trusted and how to add one
         self.exempt = exempt  # see Feature.cross_site_posts
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+    def __call__(self, scope: Scope) -> None:
         method = str(scope.get("method", "GET"))
-        if method not in SAFE_METHODS and scope["path"] not in self.exempt:
-            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-            try:
-                check_origin(method, headers, self.trusted)
-            except InvalidOrigin as refused:
-                if not self.explain:
-                    raise
-                trusted = ", ".join(sorted(self.trusted))
-                raise InvalidOrigin(
-                    f"{refused.message} Trusted origins: {trusted}. Open the app at APP_BASE_URL, or add "
-                    "this origin to APP_TRUSTED_ORIGINS."
-                ) from None
-        await next_app(scope, receive, send)
+        if method in SAFE_METHODS or scope["path"] in self.exempt:
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        try:
+            check_origin(method, headers, self.trusted)
+        except InvalidOrigin as refused:
+            if not self.explain:
+                raise
+            trusted = ", ".join(sorted(self.trusted))
+            raise InvalidOrigin(
+                f"{refused.message} Trusted origins: {trusted}. Open the app at APP_BASE_URL, or add "
+                "this origin to APP_TRUSTED_ORIGINS."
+            ) from None
 
 
 def csrf_config(settings: Settings) -> CSRFConfig:
