@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -92,10 +92,22 @@ class Principal:
         (see SessionManager.read_cache_cookie): what is derived from it, such as the
         get-session answer, is then built once rather than on every request.
         """
-        memo: dict[Callable[[Principal], Any], Any] = self.__dict__.setdefault("_memo", {})
+        memo: dict[Any, Any] = self.__dict__.setdefault("_memo", {})
         if build not in memo:
             memo[build] = build(self)
         value: T = memo[build]
+        return value
+
+    async def memo_read(self, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
+        """`await read()`, once per principal object and `key`: `memo` for what needs a database read.
+
+        With the cookie cache, what is kept is part of the browser's session snapshot: as current
+        as the snapshot itself (see docs/sessions.md, "When a signed-out device notices").
+        """
+        memo: dict[Any, Any] = self.__dict__.setdefault("_memo", {})
+        if key not in memo:
+            memo[key] = await read()
+        value: T = memo[key]
         return value
 
     def is_fresh(self, fresh_age: int) -> bool:

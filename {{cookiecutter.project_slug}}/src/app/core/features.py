@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from app.core.events import Listener
 
 
+SessionExtra = Callable[["DirectReader", "Principal"], Awaitable[dict[str, Any]]]
+
+
 @dataclass(frozen=True)
 class NavEntry:
     """A link in the account navigation."""
@@ -77,4 +80,5 @@ class Feature:
     header_items: Sequence[str] = ()
     # Called by `GET /api/auth/get-session` for a signed-in caller; the fields are added to `session`.
     # They get the app's DirectReader (app.core.db), not an ORM session: get-session is a hot path.
-    session_extras: Sequence[Callable[[DirectReader, Principal], Awaitable[dict[str, Any]]]] = ()
+    # With the cookie cache on, they are read once per snapshot and are as current as the snapshot.
+    session_extras: Sequence[SessionExtra] = ()

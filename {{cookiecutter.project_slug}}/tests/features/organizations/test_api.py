@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from litestar import Litestar
 
-from tests.conftest import BASE_URL, STRONG_PASSWORD, Client, Inbox, unique_email
+from tests.conftest import BASE_URL, STRONG_PASSWORD, AppFactory, Client, Inbox, unique_email
 from tests.features.organizations.conftest import People
-from tests.features.organizations.helpers import age_sessions, audit_events, create_org, invite_token, join
+from tests.features.organizations.helpers import age_sessions, audit_events, create_org, invite_token, join, person
 
 
 async def test_the_creator_is_owner_and_the_new_organization_is_active(people: People) -> None:
@@ -250,3 +250,33 @@ async def test_the_last_owner_cannot_delete_their_account_while_others_remain(pe
     assert deleted.status_code == 200, deleted.text
     assert [o["id"] for o in (await member.get("list")).json()] == [shared["id"]]
     assert (await member.get("get-full-organization", organizationId=alone["id"])).status_code == 404
+
+
+async def test_with_the_cookie_cache_the_active_organization_follows_this_browser(make_app: AppFactory) -> None:
+    """get-session keeps `activeOrganizationId` with the session snapshot, and any change drops the snapshot."""
+    app = make_app(auth={"cookie_cache": True, "cookie_cache_max_age": 300})
+    ada = await person(app)
+    try:
+
+        async def active() -> str | None:
+            answer = await ada.client.get("/api/auth/get-session")
+            assert "session_cache" in ada.client.cookies  # answered from, or with, a snapshot
+            found: str | None = answer.json()["session"]["activeOrganizationId"]
+            return found
+
+        first = await create_org(ada, "First")
+        assert await active() == first["id"]
+        assert await active() == first["id"]  # from the snapshot, read once
+        second = await create_org(ada, "Second")  # the new organization becomes active
+        assert "session_cache" not in ada.client.cookies  # the snapshot was dropped ...
+        assert await active() == second["id"]  # ... so the next request reads the session again
+        assert (await ada.post("set-active", {"organizationId": first["id"]})).status_code == 200
+        assert await active() == first["id"]
+        switched = await ada.client.submit(  # the switcher in the page header
+            "/organizations/switch", {"organizationId": second["id"], "next": "/organizations"}, page="/organizations"
+        )
+        assert switched.status_code == 303
+        assert await active() == second["id"]
+    finally:
+        await ada.client.aclose()
+        await app.state.mailer.drain()

@@ -21,7 +21,7 @@ from app.features.organizations import access
 from app.features.organizations.errors import InvalidInvitation
 from app.features.organizations.invitations import ACCEPT_PATH, Invitations
 from app.features.organizations.views import org_path
-from app.features.organizations.web import provide_invitations
+from app.features.organizations.web import drop_session_snapshot, provide_invitations
 
 TEMPLATE = "organizations/invitation.html"
 Invites = NamedDependency[Invitations]
@@ -93,4 +93,5 @@ INVITATION_VIEWS = Router(
     route_handlers=[invitation_page, accept_submit, decline_submit],
     dependencies={"invitations": Provide(provide_invitations, sync_to_thread=False)},
     include_in_schema=False,
+    middleware=[drop_session_snapshot],
 )

@@ -20,6 +20,7 @@ from app.features.organizations.errors import InvitationNotFound, MemberNotFound
 from app.features.organizations.invitations import Invitations
 from app.features.organizations.service import Access, Organizations
 from app.features.organizations.web import (
+    drop_session_snapshot,
     provide_access,
     provide_invitations,
     provide_organizations,
@@ -229,4 +230,5 @@ API = Router(
         "caller": Provide(provide_access, sync_to_thread=False),
     },
     tags=["organization"],
+    middleware=[drop_session_snapshot],
 )

@@ -25,7 +25,13 @@ from app.features.organizations import access
 from app.features.organizations.errors import OrganizationNotFound
 from app.features.organizations.invitations import Invitations
 from app.features.organizations.service import Access, Organizations
-from app.features.organizations.web import provide_access, provide_invitations, provide_organizations, scoped
+from app.features.organizations.web import (
+    drop_session_snapshot,
+    provide_access,
+    provide_invitations,
+    provide_organizations,
+    scoped,
+)
 
 PATH = "/organizations"
 Orgs = NamedDependency[Organizations]
@@ -328,4 +334,5 @@ VIEWS = Router(
         "caller": Provide(provide_access, sync_to_thread=False),
     },
     include_in_schema=False,
+    middleware=[drop_session_snapshot],
 )

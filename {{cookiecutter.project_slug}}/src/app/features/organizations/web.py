@@ -16,11 +16,12 @@ from typing import Any
 from litestar import Litestar, Request
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
-from litestar.types import Guard
+from litestar.types import ASGIApp, Guard, Message, Receive, Scope, Send
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.sessions import Principal
 from app.core.errors import Unauthorized
+from app.core.security import SAFE_METHODS
 from app.features.organizations import access
 from app.features.organizations.errors import OrganizationNotFound
 from app.features.organizations.invitations import Invitations
@@ -127,3 +128,29 @@ def scoped(permission: str | None = None) -> dict[str, Any]:
     The permission is also written into the handler's `opt`, where tests read it from the route table.
     """
     return {"guards": [requires_permission(permission)], "opt": {"permission": permission}}
+
+
+def drop_session_snapshot(app: ASGIApp) -> ASGIApp:
+    """Router middleware: an unsafe request of a cookie session drops that browser's session snapshot.
+
+    With the cookie cache on, get-session's `activeOrganizationId` is kept with the snapshot (see
+    `Feature.session_extras`). A request that may change it (creating, switching, leaving,
+    accepting an invitation ...) expires the cache cookie, so the browser's next request reads its
+    session, and its active organization, again: as Better Auth re-sets its cache cookie.
+    """
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        sessions = scope["litestar_app"].state.auth.sessions
+        if scope.get("method") in SAFE_METHODS or scope.get("auth") != "cookie" or not sessions.auth.cookie_cache:
+            await app(scope, receive, send)
+            return
+        expired = sessions.clear_cache_cookie().to_encoded_header()
+
+        async def send_dropping(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), expired]
+            await send(message)
+
+        await app(scope, receive, send_dropping)
+
+    return middleware
