@@ -27,7 +27,7 @@ from app.core.security import trusted_origins
 from app.features.passkeys.challenges import InvalidChallenge
 from app.features.passkeys.models import Passkey
 from app.features.passkeys.service import SECOND_FACTOR, PasskeyRejected
-from app.features.passkeys.settings import PasskeySettings
+from app.features.passkeys.settings import current_settings
 from app.features.passkeys.web import PasskeyService, binding_cookie, provide_passkeys
 
 
@@ -40,7 +40,7 @@ class PasskeySecondFactor:
 
     async def enrolled(self, db: AsyncSession, user_id: uuid.UUID) -> bool:
         """A user with a passkey, when PASSKEYS_SECOND_FACTOR asks passkeys to be used after a password."""
-        if not PasskeySettings().second_factor:
+        if not current_settings().second_factor:
             return False
         count = await db.exec(select(func.count()).select_from(Passkey).where(Passkey.user_id == user_id))
         return count.one() > 0

@@ -7,7 +7,9 @@ Empty values follow APP_BASE_URL and APP_NAME.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import os
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -34,6 +36,20 @@ class PasskeySettings(BaseSettings):
         if isinstance(value, str):
             return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
         return value
+
+
+def current_settings() -> PasskeySettings:
+    """PASSKEYS_* as set now (a changed variable shows at once, as tests rely on).
+
+    Parsing them means reading the environment and .env: milliseconds, on every password sign-in
+    (is a passkey asked for next?). They are parsed again only when a PASSKEYS_* variable changed.
+    """
+    return _parsed(tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("PASSKEYS_"))))
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(_: tuple[tuple[str, str], ...]) -> PasskeySettings:
+    return PasskeySettings()
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from app.core.errors import AppError, InvalidToken
 from app.core.events import EventName, RequestMeta
 from app.features.passkeys.challenges import client_challenge
 from app.features.passkeys.service import PasskeyRejected, Passkeys, _response_part
-from app.features.passkeys.settings import PasskeySettings
+from app.features.passkeys.settings import current_settings
 
 TOKEN_PURPOSE = "passkey-sign-up"  # noqa: S105 - a name, not a secret
 CEREMONY = "sign-up"
@@ -38,7 +38,7 @@ class SignUpDisabled(AppError):
 
 def sign_up_allowed() -> bool:
     """Whether PASSKEYS_ALLOW_SIGN_UP is on (read when asked, so a changed setting shows at once)."""
-    return PasskeySettings().allow_sign_up
+    return current_settings().allow_sign_up
 
 
 class PasskeySignUps:
