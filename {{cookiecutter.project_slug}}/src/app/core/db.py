@@ -12,6 +12,7 @@ Everything else, writes included, goes through SQLAlchemy.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -191,7 +192,9 @@ class AsyncpgReader(DirectReader):
                 _, options = self.engine.dialect.create_connect_args(self.engine.url)
                 for adapter_only in ("prepared_statement_cache_size", "prepared_statement_name_func"):
                     options.pop(adapter_only, None)
-                self._pool = await asyncpg.create_pool(min_size=1, max_size=self.pool_size, reset=_no_reset, **options)
+                self._pool = await asyncpg.create_pool(
+                    min_size=1, max_size=self.pool_size, reset=_no_reset, init=_json_codecs, **options
+                )
         return self._pool
 
     async def _first(self, query: DirectSelect, params: dict[str, Any]) -> dict[str, Any] | None:
@@ -207,6 +210,13 @@ class AsyncpgReader(DirectReader):
 
 async def _no_reset(_connection: Any) -> None:
     """The pool's connections only ever run SELECTs: there is no session state to reset."""
+
+
+async def _json_codecs(connection: Any) -> None:
+    """JSON columns decoded by the driver, as on SQLAlchemy's own asyncpg connections (its JSON
+    type leaves decoding to them), so that a row reads the same through either."""
+    for name in ("json", "jsonb"):
+        await connection.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
 def direct_reader(engine: AsyncEngine, settings: DatabaseSettings) -> DirectReader:

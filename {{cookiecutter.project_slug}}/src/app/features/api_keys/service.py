@@ -24,7 +24,7 @@ from app.auth.schemas import iso
 from app.auth.service import AuthService
 from app.auth.sessions import Principal
 from app.core.crypto import hash_token
-from app.core.db import utcnow
+from app.core.db import DirectReader, utcnow
 from app.core.errors import AppError, InvalidInput, TooManyAttempts
 from app.core.events import RequestMeta
 from app.core.ratelimit import Budget
@@ -48,6 +48,8 @@ _LOOKUP = sa.select(
     K.id, K.user_id, K.scopes, K.expires_at, K.revoked_at, K.last_used_at, U.email, U.name, U.banned, U.ban_expires
 )
 _LOOKUP = _LOOKUP.join_from(ApiKey, User, K.user_id == U.id)
+# Every request with a key runs this: through the app's direct reader (compiled once, no ORM round trips).
+_LOOKUP_BY_HASH = _LOOKUP.where(K.key_hash == sa.bindparam("key_hash"))
 
 
 class InvalidApiKey(AppError):
@@ -66,10 +68,16 @@ class ApiKeys:
     """The feature's rules; one instance per app (see app.features.api_keys.web.service_for)."""
 
     def __init__(
-        self, auth: AuthService, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], store: Store
+        self,
+        auth: AuthService,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        store: Store,
+        reader: DirectReader | None = None,
     ) -> None:
         self.auth = auth
         self.engine = engine
+        self.reader = reader or DirectReader(engine)
         self.sessions = sessions
         self.settings = ApiKeySettings()
         self.requests = Budget(store, "api-key", self.settings.rate_limit, 60)
@@ -174,25 +182,22 @@ class ApiKeys:
         """The caller for a presented key, or InvalidApiKey (401) / TooManyAttempts (429)."""
         if not looks_like_key(key):
             raise InvalidApiKey()
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(_LOOKUP.where(K.key_hash == hash_token(key)))).mappings().first()
-            if row is None:  # never issued, or its user was deleted (the key went with them)
-                raise InvalidApiKey()
-            now = utcnow()
-            if row["revoked_at"] is not None or (row["expires_at"] is not None and row["expires_at"] <= now):
-                await self.deny(row["id"], row["user_id"], "revoked" if row["revoked_at"] else "expired", meta)
-                raise InvalidApiKey()
-            if banned_at(row["banned"], row["ban_expires"], now):
-                await self.deny(row["id"], row["user_id"], "banned", meta)
-                raise InvalidApiKey()
-            if not await self.requests.hit(str(row["id"])):
-                await self.deny(row["id"], row["user_id"], "rate_limited", meta)
-                raise TooManyAttempts(
-                    self.requests.retry_after(), "This API key made too many requests. Wait a minute."
-                )
-            if row["last_used_at"] is None or now - row["last_used_at"] >= LAST_USED_RESOLUTION:
+        row = await self.reader.first(_LOOKUP_BY_HASH, {"key_hash": hash_token(key)})
+        if row is None:  # never issued, or its user was deleted (the key went with them)
+            raise InvalidApiKey()
+        now = utcnow()
+        if row["revoked_at"] is not None or (row["expires_at"] is not None and row["expires_at"] <= now):
+            await self.deny(row["id"], row["user_id"], "revoked" if row["revoked_at"] else "expired", meta)
+            raise InvalidApiKey()
+        if banned_at(row["banned"], row["ban_expires"], now):
+            await self.deny(row["id"], row["user_id"], "banned", meta)
+            raise InvalidApiKey()
+        if not await self.requests.hit(str(row["id"])):
+            await self.deny(row["id"], row["user_id"], "rate_limited", meta)
+            raise TooManyAttempts(self.requests.retry_after(), "This API key made too many requests. Wait a minute.")
+        if row["last_used_at"] is None or now - row["last_used_at"] >= LAST_USED_RESOLUTION:
+            async with self.engine.begin() as conn:
                 await conn.execute(sa.update(ApiKey).where(K.id == row["id"]).values(last_used_at=now))
-                await conn.commit()
         scopes = frozenset(row["scopes"]) & SCOPES.keys()
         return Caller(row["user_id"], row["email"], row["name"], VIA, row["id"], scopes)
 

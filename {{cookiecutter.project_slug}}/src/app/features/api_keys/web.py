@@ -27,7 +27,7 @@ def service_for(app: Litestar) -> ApiKeys:
     service: ApiKeys | None = app.state.get(_STATE_KEY)
     if service is None:
         db = app.state.db
-        service = ApiKeys(app.state.auth, db.engine, db.sessions, app.stores.get(RATE_LIMIT_STORE))
+        service = ApiKeys(app.state.auth, db.engine, db.sessions, app.stores.get(RATE_LIMIT_STORE), db.reader)
         app.state[_STATE_KEY] = service
     return service
 
