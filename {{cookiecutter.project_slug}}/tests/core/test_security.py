@@ -16,22 +16,33 @@ EVIL = "https://evil.example"
 
 
 def assert_security_headers(response: httpx.Response) -> None:
+    """Pages get the whole set; a JSON answer a CSP that allows nothing (it loads nothing, is never framed)."""
     csp = response.headers["content-security-policy"]
-    assert "script-src 'self'" in csp and "style-src 'self'" in csp
-    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert response.headers["x-content-type-options"] == "nosniff"
+    if response.headers["content-type"].startswith("application/json"):
+        assert csp == "default-src 'none'; frame-ancestors 'none'"
+        return
+    assert "script-src 'self'" in csp and "style-src 'self'" in csp
     assert response.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["cross-origin-opener-policy"] == "same-origin"
 
 
 async def test_headers_on_ok_not_found_and_method_not_allowed(client: Client) -> None:
-    for response in [
+    responses = [
         await client.get("/health"),
         await client.get("/no/such/page"),
+        await client.get("/no/such/page", headers={"accept": "text/html"}),
         await client.delete("/health"),
         await client.get("/sign-in"),
-    ]:
+        await client.get("/api/auth/get-session"),
+    ]
+    for response in responses:
         assert_security_headers(response)
+    kinds = {r.headers["content-type"].split(";")[0] for r in responses}
+    assert kinds == {"application/json", "text/html"}  # both sets were checked
     assert "strict-transport-security" not in (await client.get("/health")).headers
 
 

@@ -184,8 +184,8 @@ def app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Respons
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
     headers = dict(exc.headers or {})
-    if status == 429 and "Retry-After" not in headers:
-        headers["Retry-After"] = str(headers.get("RateLimit-Reset", "60"))
+    if status == 429:
+        headers.setdefault("Retry-After", "60")
     if isinstance(exc, ValidationException):
         message = _validation_message(exc)
         return _error_response(request, 400, "VALIDATION_ERROR", message, headers)

@@ -6,7 +6,9 @@ Each rule is one counter per client IP and minute: a dict entry in this process,
 INCR + EXPIRE in Redis (REDIS_URL) when several instances must share it. (Litestar's own
 RateLimitMiddleware keeps every timestamp of the window and re-encodes the list on each
 request of each rule: more than half the time of an unauthenticated request.) Responses carry
-Litestar's RateLimit-* headers; a request over a limit gets 429 with Retry-After.
+the IETF draft's RateLimit-Policy and RateLimit fields (`"general";q=600;w=60` and
+`"general";r=599;t=42`: quota, window, requests left, seconds to the reset); a request over a
+limit gets 429 with Retry-After.
 
 The client IP comes from X-Forwarded-For only when the direct peer is a configured trusted
 proxy; otherwise it is the socket's peer address.
@@ -174,28 +176,32 @@ class Rule:
     window: int = WINDOW_SECONDS
 
     def headers(self, count: int, now: float) -> dict[str, str]:
-        """Litestar's RateLimit-* headers (IETF draft) after `count` requests in the current window."""
-        return {
-            "RateLimit-Policy": f"{self.limit}; w={self.window}",
-            "RateLimit-Limit": str(self.limit),
-            "RateLimit-Remaining": str(max(self.limit - count, 0)),
-            "RateLimit-Reset": str(self.window - int(now) % self.window),
+        """The RateLimit-Policy and RateLimit fields after `count` requests in the current window
+        (draft-ietf-httpapi-ratelimit-headers), and Retry-After once the limit is passed."""
+        reset = self.window - int(now) % self.window
+        headers = {
+            "RateLimit-Policy": self._policy,
+            "RateLimit": f'"{self.name}";r={max(self.limit - count, 0)};t={reset}',
         }
+        if count > self.limit:
+            headers["Retry-After"] = str(reset)
+        return headers
 
     def encoded_headers(self, count: int, now: float) -> list[Header]:
-        """The same headers, ready for the response (the fixed two encoded once per rule)."""
+        """The same two fields, ready for the response (the policy encoded once per rule)."""
+        reset = self.window - int(now) % self.window
         return [
-            *self._fixed,
-            (b"ratelimit-remaining", str(max(self.limit - count, 0)).encode()),
-            (b"ratelimit-reset", str(self.window - int(now) % self.window).encode()),
+            self._encoded_policy,
+            (b"ratelimit", f'"{self.name}";r={max(self.limit - count, 0)};t={reset}'.encode()),
         ]
 
     @functools.cached_property
-    def _fixed(self) -> tuple[Header, Header]:
-        return (b"ratelimit-policy", f"{self.limit}; w={self.window}".encode()), (
-            b"ratelimit-limit",
-            str(self.limit).encode(),
-        )
+    def _policy(self) -> str:
+        return f'"{self.name}";q={self.limit};w={self.window}'
+
+    @functools.cached_property
+    def _encoded_policy(self) -> Header:
+        return b"ratelimit-policy", self._policy.encode()
 
 
 def rate_limit_rules(settings: RateLimitSettings) -> tuple[Rule, dict[str, Rule]]:

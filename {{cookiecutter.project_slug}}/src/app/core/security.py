@@ -22,6 +22,7 @@ CSP = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+API_CSP = "default-src 'none'; frame-ancestors 'none'"  # a JSON answer loads nothing and is never framed
 NO_STORE_PREFIXES = (
     "/api/auth/",
     "/sign-in",
@@ -56,40 +57,56 @@ def trusted_origins(settings: Settings) -> frozenset[str]:
 def security_headers(settings: Settings) -> Any:
     """A `before_send` hook: app-level, so it also covers 404s, 405s and 500s.
 
-    The headers are encoded once, here; each response gets them in one pass over its header
-    list (a header of the same name that a handler set is replaced, as before).
+    Pages get the whole set. JSON answers get what applies to them (OWASP's REST guidance): a CSP
+    that allows nothing and no framing, nosniff, HSTS; the document-only headers (referrer,
+    opener, permissions policies) would only lengthen every API answer, the hot paths' included.
+    Auth pages, auth API answers and any answer setting a cookie are also `no-store`.
+    The sets are encoded once, here; a header of the same name that a handler set is replaced.
     """
-    static: list[tuple[str, str]] = [
+    hsts = [("strict-transport-security", "max-age=63072000; includeSubDomains")] if settings.app.is_production else []
+    document = [
         ("content-security-policy", CSP),
         ("x-content-type-options", "nosniff"),
         ("referrer-policy", "strict-origin-when-cross-origin"),
         ("x-frame-options", "DENY"),
         ("cross-origin-opener-policy", "same-origin"),
         ("permissions-policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+        *hsts,
     ]
-    if settings.app.is_production:
-        static.append(("strict-transport-security", "max-age=63072000; includeSubDomains"))
-    encoded = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in static]
-    no_store = [*encoded, (b"cache-control", b"no-store")]
-    replaced = frozenset(name for name, _ in encoded)
-    replaced_no_store = frozenset(name for name, _ in no_store)
+    data = [("content-security-policy", API_CSP), ("x-content-type-options", "nosniff"), *hsts]
+    no_store = [("cache-control", "no-store")]
+    # (is JSON, no-store) -> (headers to add, their names)
+    sets = {
+        (json, store): _encoded([*(data if json else document), *(no_store if store else [])])
+        for json in (False, True)
+        for store in (False, True)
+    }
 
     async def before_send(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
         headers: list[tuple[bytes, bytes]] = list(message.get("headers", ()))
-        names = {name.lower() for name, _ in headers}
+        is_json = sets_cookie = False
+        names = set()
+        for name, value in headers:
+            lowered = name.lower()
+            names.add(lowered)
+            if lowered == b"content-type":
+                is_json = value.startswith(b"application/json")
+            elif lowered == b"set-cookie":
+                sets_cookie = True
         path: str = scope.get("path", "")
-        ours, theirs = (
-            (no_store, replaced_no_store)
-            if b"set-cookie" in names or path.startswith(NO_STORE_PREFIXES)
-            else (encoded, replaced)
-        )
+        ours, theirs = sets[is_json, sets_cookie or path.startswith(NO_STORE_PREFIXES)]
         if not names.isdisjoint(theirs):
             headers = [header for header in headers if header[0].lower() not in theirs]
         message["headers"] = headers + ours
 
     return before_send
+
+
+def _encoded(headers: list[tuple[str, str]]) -> tuple[list[tuple[bytes, bytes]], frozenset[bytes]]:
+    encoded = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+    return encoded, frozenset(name for name, _ in encoded)
 
 
 def _origin_of(url: str) -> str | None:
