@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from litestar import Litestar
@@ -11,6 +12,7 @@ from sqlmodel import select
 from app import hooks
 from app.auth import sessions as sessions_module
 from app.auth.models import User
+from app.auth.schemas import iso
 from app.auth.sessions import Principal
 from tests.conftest import BASE_URL, STRONG_PASSWORD, AppFactory, Client, sign_up_api, signed_in, unique_email
 
@@ -115,3 +117,16 @@ async def test_sign_in_refusals_are_unchanged(client: Client) -> None:
     unknown = await client.post("/api/auth/sign-in/email", json={"email": unique_email(), "password": STRONG_PASSWORD})
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json()["code"] == unknown.json()["code"] == "INVALID_EMAIL_OR_PASSWORD"
+
+
+@pytest.mark.parametrize(
+    ("moment", "written"),
+    [
+        (datetime(2026, 11, 22, 18, 5, 9, 123987, tzinfo=UTC), "2026-11-22T18:05:09.123Z"),  # milliseconds, cut
+        (datetime(2026, 11, 22, 18, 5, 9, tzinfo=UTC), "2026-11-22T18:05:09.000Z"),
+        (datetime(2026, 11, 22, 19, 5, 9, 500000, tzinfo=timezone(timedelta(hours=1))), "2026-11-22T18:05:09.500Z"),
+    ],
+)
+def test_timestamps_are_written_as_javascript_writes_them(moment: datetime, written: str) -> None:
+    """Date.toJSON()'s shape, which Better Auth's client parses (UTC, three fraction digits, Z)."""
+    assert iso(moment) == written

@@ -19,7 +19,9 @@ def iso(moment: datetime) -> str:
     Better Auth's client parses dates with a regex that reads every fraction digit as
     milliseconds, so microseconds would shift them by up to 1,000 seconds.
     """
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if moment.tzinfo is not UTC:  # the database's datetimes already are (app.core.db.UTCDateTime)
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="milliseconds")[:23] + "Z"  # without "+00:00"
 
 
 class SignUpEmail(msgspec.Struct, forbid_unknown_fields=False):
@@ -103,10 +105,10 @@ def user_json(user: User | Principal) -> dict[str, Any]:
 
 def session_json(session: Principal | Session) -> dict[str, Any]:
     """A session; `token` is the public handle (the id), never the secret cookie value."""
-    session_id = session.session_id if isinstance(session, Principal) else session.id
+    session_id = str(session.session_id if isinstance(session, Principal) else session.id)
     return {
-        "id": str(session_id),
-        "token": str(session_id),
+        "id": session_id,
+        "token": session_id,
         "userId": str(session.user_id),
         "expiresAt": iso(session.expires_at),
         "createdAt": iso(session.created_at),
