@@ -2,7 +2,7 @@
 
 A feature contributes an `Authenticator` (see `Feature.authenticators`) naming the header that
 carries its credential and the `Authorization: Bearer` values that are its own. The session
-middleware calls it only for requests carrying such a credential, so cookie and anonymous
+resolver calls it only for requests carrying such a credential, so cookie and anonymous
 requests cost nothing more. It answers with a `Caller` holding the credential's scopes, or
 raises an `AppError` to refuse the request (401 for a revoked key, 429 over its rate limit ...).
 
@@ -29,7 +29,7 @@ from litestar.types import Guard, Scope
 from app.auth.sessions import Principal
 from app.core.errors import AppError, Unauthorized
 
-CALLER_STATE_KEY = "caller"  # where the middleware puts a credential's Caller: scope["state"]
+CALLER_STATE_KEY = "caller"  # where the session resolver puts a credential's Caller: scope["state"]
 AUTHENTICATOR_STATE_KEY = "authenticator"  # ... and the Authenticator that made it
 
 
@@ -65,7 +65,7 @@ CurrentCaller = NamedDependency[Caller]
 
 @dataclass(frozen=True)
 class Authenticator:
-    """A credential a feature adds, tried by the session middleware when a request carries it.
+    """A credential a feature adds, tried by the session resolver when a request carries it.
 
     `authenticate(scope, credential)` returns the caller (with its scopes) or raises an `AppError` (never
     returns None: a credential that was sent and is not valid is refused, not ignored). It runs

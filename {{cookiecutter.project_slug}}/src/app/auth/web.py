@@ -1,4 +1,4 @@
-"""The HTTP side shared by the JSON routes and the HTML views: who is asking, and the session middleware."""
+"""The HTTP side shared by the JSON routes and the HTML views: who is asking, and the session resolver."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """What an API key looks like: a fixed prefix and 256 random bits.
 
 The prefix lets people (and secret scanners) recognise a leaked key, and lets the session
-middleware tell `Authorization: Bearer <key>` from a bearer session token: a key is always
+resolver tell `Authorization: Bearer <key>` from a bearer session token: a key is always
 `len(KEY_PREFIX) + 43` characters long, a session token exactly 43. Change the prefix to brand
 your keys (e.g. "myapp_"); keys already issued keep working from the x-api-key header, and as
 bearer values only while they keep the old prefix's length.

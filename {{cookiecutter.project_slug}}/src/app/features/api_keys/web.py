@@ -1,4 +1,4 @@
-"""The HTTP side of API keys: the app's `ApiKeys` service, and the authenticator the session middleware calls.
+"""The HTTP side of API keys: the app's `ApiKeys` service, and the authenticator the session resolver calls.
 
 A key is read from the `x-api-key` header, or from `Authorization: Bearer <key>` when the value
 has the shape of a key (see app.features.api_keys.keys). Never from the query string or a
@@ -38,7 +38,7 @@ def provide_api_keys(request: Request[Any, Any, Any]) -> ApiKeys:
 
 
 async def authenticate(scope: Scope, key: str) -> Caller:
-    """Called by the session middleware for a request that carries a key."""
+    """Called by the session resolver (app.auth.web.SessionResolver) for a request that carries a key."""
     app: Litestar = scope["app"]
     return await service_for(app).verify(key, lambda: request_meta(Request(scope)))
 
