@@ -10,6 +10,7 @@ BIN := $(VENV)/bin
 DEMO := .demo
 PYTEST_ARGS ?=
 # Two workers: the combinations' project suites run side by side (CI has 2 cores); WORKERS=0 runs in one process.
+# One test at a time per worker, longest first (tests/conftest.py), so that both finish together.
 WORKERS ?= 2
 
 .PHONY: demo test sync-copier lint clean
@@ -27,7 +28,7 @@ demo: $(VENV)/.installed
 	$(MAKE) -C $(DEMO)/my_app run
 
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest -v -n $(WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -v -n $(WORKERS) --maxschedchunk 1 $(PYTEST_ARGS)
 
 sync-copier: $(VENV)/.installed
 	$(BIN)/python hooks/sync_copier.py

@@ -12,6 +12,23 @@ import pytest
 from tests.bake import Combo, bake_cookiecutter, bake_copier, snapshot_template, write_cookiecutter_config
 from tests.project_venv import ensure_venv, project_requirements
 
+# The longest tests, started first (pytest-xdist hands out one test at a time: `make test` passes
+# --maxschedchunk 1), so that both workers finish together. The PostgreSQL combination's whole
+# project suite alone is a third of the run; last in collection order, it ran on one worker for
+# ten minutes after the other had finished.
+LONGEST_FIRST = (
+    "test_project_tests[postgresql-all-on]",
+    "test_project_bench_smoke",
+    "test_bench_compare_smoke",
+    "test_project_tests[defaults]",
+    "test_project_tests[all-off]",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.name, len(rank)))  # stable: the rest keep their order
+
 
 @dataclass(frozen=True)
 class Baked:
