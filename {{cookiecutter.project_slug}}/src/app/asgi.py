@@ -91,7 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     for feature in ENABLED:
         for name, listener in feature.listeners:
             bus.subscribe(name, listener)
-    sessions = SessionManager(settings, db.engine, db.reader)
+    sessions = SessionManager(settings, db.engine, db.reader, [field for f in ENABLED for field in f.session_fields])
     second_factors = [factor for f in ENABLED for factor in f.second_factors]
     method_counters = [f.sign_in_methods for f in ENABLED if f.sign_in_methods]
     auth = AuthService(
@@ -167,7 +167,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "scripts": [src for f in ENABLED for src in f.scripts],
                 "stylesheets": [href for f in ENABLED for href in f.stylesheets],
                 "header_items": [tpl for f in ENABLED for tpl in f.header_items],
-                "session_extras": [extra for f in ENABLED for extra in f.session_extras],
                 "features": [f.name for f in ENABLED],
                 **{key: value for f in ENABLED if f.state for key, value in f.state(settings, auth).items()},
             }

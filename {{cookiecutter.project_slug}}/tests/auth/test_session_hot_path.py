@@ -7,13 +7,14 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from litestar import Litestar
-from sqlmodel import select
+from sqlmodel import col, func, select
 
 from app import hooks
 from app.auth import sessions as sessions_module
-from app.auth.models import User
+from app.auth.models import Session, User
 from app.auth.schemas import iso
-from app.auth.sessions import Principal
+from app.auth.sessions import Principal, SessionManager
+from app.core.features import SessionField
 from tests.conftest import BASE_URL, STRONG_PASSWORD, AppFactory, Client, sign_up_api, signed_in, unique_email
 
 
@@ -88,6 +89,26 @@ async def test_a_principal_builds_each_derived_value_once(client: Client, app: L
     assert calls == [principal]
     answer = (await client.get("/api/auth/get-session")).json()
     assert answer["user"]["email"] == principal.email and answer["session"]["id"] == str(principal.session_id)
+
+
+async def test_a_feature_session_field_comes_with_the_lookup_and_the_snapshot(client: Client, app: Litestar) -> None:
+    """A SessionField is read by the lookup's one SELECT, carried by the cache cookie, and only by a
+    cookie made for the same fields (a snapshot from before a feature was switched on is not used)."""
+    await signed_in(client)
+    token = client.cookies["session"]
+    engine, reader = app.state.auth.sessions.engine, app.state.auth.sessions.reader
+    plain = SessionManager(app.state.settings, engine, reader)  # no feature adds a field
+    method = SessionField("signInMethodShout", func.upper(col(Session.sign_in_method)))
+    with_field = SessionManager(app.state.settings, engine, reader, [method])
+    principal, _ = await with_field.resolve(token)
+    assert principal is not None and principal.field("signInMethodShout") == "PASSWORD"
+    assert principal.fields == (("signInMethodShout", "PASSWORD"),) and principal.field("unknown") is None
+    cookie = str(with_field.cache_cookie(principal, token).value)
+    assert with_field.read_cache_cookie(cookie, token) == principal
+    assert plain.read_cache_cookie(cookie, token) is None  # made with other fields
+    plain_principal, _ = await plain.resolve(token)
+    assert plain_principal is not None and plain_principal.fields == ()
+    assert with_field.read_cache_cookie(str(plain.cache_cookie(plain_principal, token).value), token) is None
 
 
 async def test_sign_in_hooks_get_a_user_they_can_change(

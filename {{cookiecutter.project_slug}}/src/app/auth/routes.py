@@ -20,9 +20,7 @@ from app.auth import schemas
 from app.auth.service import SignInResult
 from app.auth.sessions import Principal
 from app.auth.web import DB, Auth, Control, CurrentUser, MaybePrincipal, request_meta, wants_token
-from app.core.db import DirectReader
 from app.core.errors import SessionNotFound
-from app.core.features import SessionExtra
 from app.core.redirects import safe_redirect
 from app.core.security import trusted_origins
 
@@ -75,23 +73,18 @@ async def sign_out(request: Request[Any, Any, Any], db: DB, auth: Auth, principa
 
 @get("/get-session")
 async def get_session(request: Request[Any, Any, Any]) -> ASGIApp:
-    """The current session and user, or `null`. Features may add fields to the session (`session_extras`).
+    """The current session and user, or `null`. Features may add fields to the session (`session_fields`).
 
     This is the hot path of every client that polls its session: the answer is encoded once per
     principal and sent as is. A principal from the cookie cache is the same object on every request
-    of its snapshot, so with the cache the answer costs no database read at all, the fields features
-    add included (they are part of the snapshot); a principal from the database gets one direct read
-    per such feature (no ORM session). The principal comes from the scope the session resolver
-    filled, not through a dependency.
+    of its snapshot, so with the cache the answer costs no database read and no encoding at all;
+    the fields features add come with the session lookup's one SELECT (or the snapshot). The
+    principal comes from the scope the session resolver filled, not through a dependency.
     """
     principal: Principal | None = request.scope.get("user")
     if principal is None:
         return NO_SESSION
-    extras = request.app.state.session_extras
-    if not extras:
-        return json_answer(principal.memo(_session_answer))
-    reader = request.app.state.db.reader
-    return json_answer(await principal.memo_read(get_session, lambda: _session_answer_with(principal, extras, reader)))
+    return json_answer(principal.memo(_session_answer))
 
 
 def json_answer(body: bytes) -> ASGIApp:
@@ -111,14 +104,7 @@ NO_SESSION = json_answer(b"null")
 
 def _session_answer(principal: Principal) -> bytes:
     """get-session's JSON for a principal (encoded once per principal object, see Principal.memo)."""
-    return encode_json({"session": schemas.session_json(principal), "user": schemas.user_json(principal)})
-
-
-async def _session_answer_with(principal: Principal, extras: list[SessionExtra], reader: DirectReader) -> bytes:
-    """The same, with the session fields features add (one direct read each)."""
-    session = schemas.session_json(principal)
-    for extra in extras:
-        session |= await extra(reader, principal)
+    session = schemas.session_json(principal) | dict(principal.fields)
     return encode_json({"session": session, "user": schemas.user_json(principal)})
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -28,6 +28,7 @@ from app.auth.models import Session, User
 from app.core.crypto import Signer, hash_token, new_token
 from app.core.db import DirectReader, utcnow
 from app.core.events import RequestMeta
+from app.core.features import SessionField
 from app.settings import Settings
 
 T = TypeVar("T")
@@ -84,6 +85,12 @@ class Principal:
     user_agent: str | None
     user_created_at: datetime
     user_updated_at: datetime
+    # The fields features add to the session (app.core.features.SessionField), as (name, value) pairs.
+    fields: tuple[tuple[str, Any], ...] = ()
+
+    def field(self, name: str) -> Any:
+        """The value of a feature's session field (None when no enabled feature adds it)."""
+        return next((value for key, value in self.fields if key == name), None)
 
     def memo(self, build: Callable[[Principal], T]) -> T:
         """`build(self)`, computed once per principal object and kept on it.
@@ -98,18 +105,6 @@ class Principal:
         value: T = memo[build]
         return value
 
-    async def memo_read(self, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
-        """`await read()`, once per principal object and `key`: `memo` for what needs a database read.
-
-        With the cookie cache, what is kept is part of the browser's session snapshot: as current
-        as the snapshot itself (see docs/sessions.md, "When a signed-out device notices").
-        """
-        memo: dict[Any, Any] = self.__dict__.setdefault("_memo", {})
-        if key not in memo:
-            memo[key] = await read()
-        value: T = memo[key]
-        return value
-
     def is_fresh(self, fresh_age: int) -> bool:
         """Signed in (or re-authenticated) within the last `fresh_age` seconds."""
         return utcnow() - self.authenticated_at < timedelta(seconds=fresh_age)
@@ -118,11 +113,23 @@ class Principal:
 class SessionManager:
     """Everything about session tokens; holds no per-request state."""
 
-    def __init__(self, settings: Settings, engine: AsyncEngine, reader: DirectReader | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: AsyncEngine,
+        reader: DirectReader | None = None,
+        fields: Sequence[SessionField] = (),
+    ) -> None:
         self.settings = settings
         self.auth = settings.auth
         self.engine = engine
         self.reader = reader or DirectReader(engine)
+        # The lookup reads the features' session fields in the same SELECT, labelled by position.
+        self._field_names = tuple(f.name for f in fields)
+        self._field_labels = tuple(f"field_{n}" for n in range(len(fields)))
+        self._lookup = _LOOKUP.add_columns(
+            *(f.column.label(label) for f, label in zip(fields, self._field_labels, strict=True))
+        )
         self._update_age = timedelta(seconds=self.auth.session_update_age)
         self._max_age = timedelta(seconds=self.auth.session_max_age)
         production = settings.app.is_production
@@ -159,7 +166,7 @@ class SessionManager:
         """Look a token up; return the principal and whether the session was just renewed."""
         if not token or len(token) > 128:
             return None, False
-        row = await self.reader.first(_LOOKUP, {"token_hash": hash_token(token)})
+        row = await self.reader.first(self._lookup, {"token_hash": hash_token(token)})
         if row is None:
             return None, False
         now = utcnow()
@@ -167,6 +174,9 @@ class SessionManager:
             async with self.engine.begin() as conn:
                 await conn.execute(delete(Session).where(S.id == row["session_id"]))
             return None, False
+        if self._field_labels:
+            values = (_json_value(row.pop(label)) for label in self._field_labels)
+            row["fields"] = tuple(zip(self._field_names, values, strict=True))
         principal = Principal(**row)
         if now - principal.updated_at < self._update_age:
             return principal, False
@@ -243,6 +253,7 @@ class SessionManager:
     def cache_cookie(self, principal: Principal, token: str) -> Cookie:
         """A signed snapshot of the principal for this token, valid for AUTH_COOKIE_CACHE_MAX_AGE seconds."""
         data = {k: (str(v) if isinstance(v, (uuid.UUID, datetime)) else v) for k, v in asdict(principal).items()}
+        data["fields"] = dict(principal.fields)
         data["_exp"] = int(time.time()) + self.auth.cookie_cache_max_age
         data["_tok"] = _cache_binding(token)
         value = self._cache_signer.sign(json.dumps(data, separators=(",", ":")).encode().hex())
@@ -302,9 +313,19 @@ class SessionManager:
                 "user_updated_at",
             ):
                 data[key] = datetime.fromisoformat(data[key])
+            # A snapshot made with other session fields (features switched on or off since) is not used.
+            fields = data.pop("fields", None)
+            if not isinstance(fields, dict) or fields.keys() != set(self._field_names):
+                return None
+            data["fields"] = tuple((name, fields[name]) for name in self._field_names)
             return Principal(**data), binding, expires
         except (ValueError, KeyError, TypeError):
             return None
+
+
+def _json_value(value: Any) -> Any:
+    """A session field's value as JSON: UUIDs as strings (SessionField)."""
+    return str(value) if isinstance(value, uuid.UUID) else value
 
 
 def _cache_binding(token: str) -> str:

@@ -16,16 +16,29 @@ if TYPE_CHECKING:
 
     import click
     from litestar.types import ControllerRouterHandler
+    from sqlalchemy.sql.elements import ColumnElement
     from sqlmodel.ext.asyncio.session import AsyncSession
 
     from app.auth.credentials import Authenticator
     from app.auth.second_factor import SecondFactor
     from app.auth.sessions import Principal
-    from app.core.db import DirectReader
     from app.core.events import Listener
 
 
-SessionExtra = Callable[["DirectReader", "Principal"], Awaitable[dict[str, Any]]]
+@dataclass(frozen=True)
+class SessionField:
+    """A field a feature adds to every signed-in session; get-session reports it in `session`.
+
+    `column` is a scalar SQL expression over the `session` row, usually a subquery correlated to
+    `app.auth.models.Session` (see the organizations feature's `activeOrganizationId`). The session
+    lookup's one SELECT reads it together with the session, so it costs no query of its own, it is
+    on every request's principal (`Principal.field(name)`), and the cookie cache's snapshot
+    carries it (it is then as current as the snapshot). Its value must be JSON: a string, number,
+    boolean or null; UUIDs are given as strings.
+    """
+
+    name: str
+    column: ColumnElement[Any]
 
 
 @dataclass(frozen=True)
@@ -78,7 +91,5 @@ class Feature:
     template_globals: Mapping[str, Any] = field(default_factory=dict)
     # Templates included in the page header of signed-in pages (e.g. "organizations/header.html").
     header_items: Sequence[str] = ()
-    # Called by `GET /api/auth/get-session` for a signed-in caller; the fields are added to `session`.
-    # They get the app's DirectReader (app.core.db), not an ORM session: get-session is a hot path.
-    # With the cookie cache on, they are read once per snapshot and are as current as the snapshot.
-    session_extras: Sequence[SessionExtra] = ()
+    # Fields of every signed-in session, read by the session lookup itself (see SessionField).
+    session_fields: Sequence[SessionField] = ()

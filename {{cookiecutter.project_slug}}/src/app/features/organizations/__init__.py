@@ -8,31 +8,36 @@ sign-in the one the user last used becomes active again. See docs/organizations.
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
-from typing import Any
 
-from app.auth.sessions import Principal
-from app.core.db import DirectReader
+from sqlmodel import col, select
+
+from app.auth.models import Session
 from app.core.events import EventName
-from app.core.features import Feature, NavEntry
+from app.core.features import Feature, NavEntry, SessionField
 from app.features.organizations.invitation_views import INVITATION_VIEWS
 from app.features.organizations.lifecycle import on_session_created, on_user_deleted
+from app.features.organizations.models import ActiveOrganization, Member
 from app.features.organizations.routes import API
-from app.features.organizations.service import ACTIVE_ORGANIZATION
 from app.features.organizations.views import PATH, VIEWS
 
 HERE = Path(__file__).resolve().parent
 
 
-async def active_organization(reader: DirectReader, principal: Principal) -> dict[str, Any]:
-    """`activeOrganizationId` in get-session's `session`, as Better Auth's plugin reports it.
-
-    One direct read (get-session is a hot path): the same query as `Organizations.active_id`.
-    """
-    row = await reader.first(ACTIVE_ORGANIZATION, {"session_id": principal.session_id})
-    active = row["organization_id"] if row else None
-    return {"activeOrganizationId": str(uuid.UUID(str(active))) if active else None}
+# `activeOrganizationId` in get-session's `session`, as Better Auth's plugin reports it: the
+# session's active organization while its user is still a member of it (the same rule as
+# `Organizations.active_id`), read by the session lookup itself.
+ACTIVE_ORGANIZATION_ID = SessionField(
+    "activeOrganizationId",
+    select(ActiveOrganization.organization_id)
+    .join(
+        Member,
+        (col(Member.organization_id) == col(ActiveOrganization.organization_id))
+        & (col(Member.user_id) == col(Session.user_id)),
+    )
+    .where(col(ActiveOrganization.session_id) == col(Session.id))
+    .scalar_subquery(),
+)
 
 
 FEATURE = Feature(
@@ -44,7 +49,7 @@ FEATURE = Feature(
     listeners=[(EventName.SESSION_CREATED, on_session_created), (EventName.USER_DELETED, on_user_deleted)],
     nav=[NavEntry("Organizations", PATH)],
     header_items=["organizations/header.html"],
-    session_extras=[active_organization],
+    session_fields=[ACTIVE_ORGANIZATION_ID],
     scripts=["/static/organizations/organizations.js"],
     stylesheets=["/static/organizations/organizations.css"],
 )

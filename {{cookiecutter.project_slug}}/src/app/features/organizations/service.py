@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, update
+from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -68,10 +68,6 @@ def _active_query() -> Any:
             & (col(Member.user_id) == col(Session.user_id)),
         )
     )
-
-
-# get-session's read (app.features.organizations.active_organization), compiled once by the reader.
-ACTIVE_ORGANIZATION = _active_query().where(col(ActiveOrganization.session_id) == bindparam("session_id"))
 
 
 class Organizations:

@@ -134,7 +134,7 @@ def drop_session_snapshot(app: ASGIApp) -> ASGIApp:
     """Router middleware: an unsafe request of a cookie session drops that browser's session snapshot.
 
     With the cookie cache on, get-session's `activeOrganizationId` is kept with the snapshot (see
-    `Feature.session_extras`). A request that may change it (creating, switching, leaving,
+    `SessionField`). A request that may change it (creating, switching, leaving,
     accepting an invitation ...) expires the cache cookie, so the browser's next request reads its
     session, and its active organization, again: as Better Auth re-sets its cache cookie.
     """
