@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 from litestar import Litestar
 from sqlalchemy import bindparam, column, select, table, text, update
+from sqlalchemy.dialects import sqlite
 from sqlmodel import select as select_models
 
 from app.auth.models import CREDENTIAL_PROVIDER, Account, Session, User
 from app.auth.sessions import _LOOKUP
 from app.core.crypto import hash_token
-from app.core.db import AsyncpgReader, Database, DirectReader, SQLiteReader, utcnow
+from app.core.db import AsyncpgReader, Database, DirectReader, SQLiteReader, UTCDateTime, utcnow
 from app.settings import DatabaseSettings
 from tests.conftest import Client, signed_in
 
@@ -117,3 +118,20 @@ async def test_the_reader_is_released_with_the_app(app: Litestar, client: Client
     reader = app.state.db.reader
     await app.state.db.dispose()
     assert getattr(reader, "_conn", None) is None and getattr(reader, "_pool", None) is None
+
+
+@pytest.mark.parametrize(
+    ("stored", "read"),
+    [
+        ("2026-11-22 18:05:09.123456", datetime(2026, 11, 22, 18, 5, 9, 123456, tzinfo=UTC)),  # as SQLAlchemy writes
+        ("2026-11-22 18:05:09", datetime(2026, 11, 22, 18, 5, 9, tzinfo=UTC)),  # as SQLite's CURRENT_TIMESTAMP
+        ("2026-11-22T19:05:09+01:00", datetime(2026, 11, 22, 18, 5, 9, tzinfo=UTC)),  # with an offset
+        (None, None),
+    ],
+)
+def test_sqlite_timestamps_are_read_as_utc(stored: str | None, read: datetime | None) -> None:
+    dialect = sqlite.dialect()
+    process = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
+    assert process is not None
+    value = process(stored)
+    assert value == read and (value is None or value.utcoffset() == timedelta(0))
