@@ -67,6 +67,13 @@ async def test_gate_holds_until_the_factor_finishes_once(client: Client, app: Li
             await auth.finish_second_factor(db, RequestMeta(), pending, "test_factor")
 
 
+async def test_a_wrong_password_says_nothing_of_an_enrolled_factor(client: Client, app: Litestar) -> None:
+    email, _ = await _user_with_factor(client, app)
+    response = await client.post("/api/auth/sign-in/email", json={"email": email, "password": "wrong " * 3})
+    assert response.status_code == 401 and response.json()["code"] == "INVALID_EMAIL_OR_PASSWORD"
+    assert "pending_sign_in" not in client.cookies and "session" not in client.cookies
+
+
 async def test_failures_count_and_end_the_challenge(client: Client, app: Litestar) -> None:
     email, _ = await _user_with_factor(client, app)
     await client.post("/api/auth/sign-in/email", json={"email": email, "password": STRONG_PASSWORD})
