@@ -7,7 +7,7 @@ fraction of that, as each `ASGIMiddleware` re-checked its scopes, exclusions and
 `opt` on every request and wrapped `send` once more. An unauthenticated request spends most
 of its time past routing here (`make bench` measures it).
 
-A step adds response headers by returning them: the RateLimit-* headers, a renewed session
+A step adds response headers by returning them: the RateLimit headers, a renewed session
 cookie. A cookie the handler sets itself wins over a step's cookie of the same name (signing
 out clears the cookie a renewal would otherwise re-send). Static files skip the gate.
 """
