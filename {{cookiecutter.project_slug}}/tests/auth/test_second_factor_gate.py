@@ -10,9 +10,11 @@ import uuid
 
 import pytest
 from litestar import Litestar
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy import ColumnElement, false, or_
+from sqlmodel import select
 
-from app.auth.second_factor import InvalidSecondFactor, SecondFactorExpired
+from app.auth.models import User
+from app.auth.second_factor import InvalidSecondFactor, SecondFactorExpired, SecondFactorRequired
 from app.core.events import RequestMeta
 from tests.conftest import STRONG_PASSWORD, Client, sign_up_api, unique_email
 
@@ -23,19 +25,19 @@ class EnrolledFor:
     name = "test_factor"
     label = "Test factor"
     template = "components/second_factor.html"
+    offered = True
 
-    def __init__(self) -> None:
-        self.users: set[str] = set()
+    def __init__(self, *user_ids: str) -> None:
+        self.user_ids = [uuid.UUID(user_id) for user_id in user_ids]
 
-    async def enrolled(self, db: AsyncSession, user_id: uuid.UUID) -> bool:
-        return str(user_id) in self.users
+    def enrolled_when(self, user_id: ColumnElement[uuid.UUID]) -> ColumnElement[bool]:
+        return or_(false(), *(user_id == enrolled for enrolled in self.user_ids))
 
 
 async def _user_with_factor(client: Client, app: Litestar) -> tuple[str, EnrolledFor]:
     email = unique_email()
     user = (await sign_up_api(client, email)).json()["user"]
-    factor = EnrolledFor()
-    factor.users.add(user["id"])
+    factor = EnrolledFor(user["id"])
     app.state.auth.gate.factors.append(factor)
     return email, factor
 
@@ -67,6 +69,26 @@ async def test_gate_holds_until_the_factor_finishes_once(client: Client, app: Li
             await auth.finish_second_factor(db, RequestMeta(), pending, "test_factor")
 
 
+async def test_every_first_factor_meets_the_gate(client: Client, app: Litestar) -> None:
+    """The password sign-in reads the enrolment with the user; any other path (magic link, OAuth,
+    passkey) calls open_session with the user alone, and the gate reads it there."""
+    email, _ = await _user_with_factor(client, app)
+    other = unique_email()
+    other_id = (await sign_up_api(client, other)).json()["user"]["id"]
+    auth = app.state.auth
+    async with app.state.db.sessions() as db:
+        user = await db.get(User, uuid.UUID(other_id))
+        assert user is not None and await auth.gate.enrolled(db, user.id) == []
+        opened = await auth.open_session(db, RequestMeta(), user, "magic_link", True)
+        assert opened.user.email == other
+    async with app.state.db.sessions() as db:
+        user = (await db.exec(select(User).where(User.email == email))).one()
+        assert [factor.name for factor in await auth.gate.enrolled(db, user.id)] == ["test_factor"]
+        with pytest.raises(SecondFactorRequired) as required:
+            await auth.open_session(db, RequestMeta(), user, "magic_link", True)
+    assert required.value.factors == ["test_factor"] and required.value.token
+
+
 async def test_a_wrong_password_says_nothing_of_an_enrolled_factor(client: Client, app: Litestar) -> None:
     email, _ = await _user_with_factor(client, app)
     response = await client.post("/api/auth/sign-in/email", json={"email": email, "password": "wrong " * 3})
@@ -95,9 +117,7 @@ async def test_changing_the_password_rotates_the_session_without_a_challenge(cli
     email = unique_email()
     user = (await sign_up_api(client, email)).json()["user"]
     await client.post("/api/auth/sign-in/email", json={"email": email, "password": STRONG_PASSWORD})
-    factor = EnrolledFor()
-    factor.users.add(user["id"])
-    app.state.auth.gate.factors.append(factor)
+    app.state.auth.gate.factors.append(EnrolledFor(user["id"]))
     changed = await client.post(
         "/api/auth/change-password",
         json={"currentPassword": STRONG_PASSWORD, "newPassword": "another long passphrase 77"},

@@ -15,6 +15,7 @@ A browser where the user ticked "Trust this device" carries a signed cookie nami
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
@@ -23,9 +24,10 @@ from urllib.parse import urlencode
 from litestar import Request, Response
 from litestar.datastructures import Cookie
 from litestar.response import Redirect
-from sqlalchemy import delete, update
+from sqlalchemy import ColumnElement, Label, bindparam, delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from app.auth.devices import DeviceInfo, describe
 from app.auth.models import PendingSignIn, TrustedDevice, User
@@ -44,6 +46,9 @@ MAX_ATTEMPTS = 5
 TRUST_DAYS = 30
 P = PendingSignIn.__table__.c  # type: ignore[attr-defined]
 T = TrustedDevice.__table__.c  # type: ignore[attr-defined]
+U = User.__table__.c  # type: ignore[attr-defined]
+ENROLMENT_LABEL = "second_factor_"  # the enrolment columns: second_factor_0, second_factor_1 ...
+ENROLMENT_USER = bindparam("enrolment_user_id", type_=U.id.type)
 
 
 @runtime_checkable
@@ -54,8 +59,18 @@ class SecondFactor(Protocol):
     label: str  # "Authenticator app"
     template: str  # partial included on the challenge page, e.g. "two_factor/challenge_totp.html"
 
-    async def enrolled(self, db: AsyncSession, user_id: uuid.UUID) -> bool:
-        """Whether this user can pass this factor."""
+    @property
+    def offered(self) -> bool:
+        """False while a setting switches the factor off (a class attribute True will do)."""
+        ...
+
+    def enrolled_when(self, user_id: ColumnElement[uuid.UUID]) -> ColumnElement[bool]:
+        """A SQL condition, true when the user whose id is `user_id` can pass this factor.
+
+        `user_id` is the user table's id column (the password sign-in reads every factor's
+        condition in its one SELECT of the user) or a bound parameter (the other sign-in paths).
+        The gate asks once per `user_id` and keeps the condition: it may depend on nothing else.
+        """
         ...
 
 
@@ -110,10 +125,35 @@ class SecondFactorGate:
         self._trust_signer = Signer(
             settings.secrets.secret_key, "trusted-device", settings.secrets.secret_key_fallbacks
         )
+        # Built once per set of offered factors, so that SQLAlchemy and the direct reader compile them once.
+        self._enrolment: dict[tuple[ColumnElement[uuid.UUID], tuple[SecondFactor, ...]], list[Label[bool]]] = {}
+        self._enrolment_selects: dict[tuple[SecondFactor, ...], Select[Any]] = {}
+
+    def enrolment(self, user_id: ColumnElement[uuid.UUID]) -> tuple[tuple[SecondFactor, ...], list[Label[bool]]]:
+        """The factors offered now, and per factor a labelled column over `user_id`, true when
+        that user can pass it (for a SELECT of the user: `enrolled_in` reads its row)."""
+        factors = tuple(factor for factor in self.factors if factor.offered)
+        columns = self._enrolment.get((user_id, factors))
+        if columns is None:
+            labelled = [f.enrolled_when(user_id).label(f"{ENROLMENT_LABEL}{n}") for n, f in enumerate(factors)]
+            columns = self._enrolment[user_id, factors] = labelled
+        return factors, columns
+
+    @staticmethod
+    def enrolled_in(factors: Sequence[SecondFactor], row: Mapping[Any, Any]) -> list[SecondFactor]:
+        """The factors that a row carrying the `enrolment` columns says the user can pass."""
+        return [factor for n, factor in enumerate(factors) if row[f"{ENROLMENT_LABEL}{n}"]]
 
     async def enrolled(self, db: AsyncSession, user_id: uuid.UUID) -> list[SecondFactor]:
-        """The factors this user can pass, in feature order."""
-        return [factor for factor in self.factors if await factor.enrolled(db, user_id)]
+        """The factors this user can pass, in feature order: one SELECT in the caller's transaction."""
+        factors, columns = self.enrolment(ENROLMENT_USER)
+        if not factors:
+            return []
+        query = self._enrolment_selects.get(factors)
+        if query is None:
+            query = self._enrolment_selects[factors] = Select(*columns)  # a row, even of one column
+        values: Sequence[Any] = (await db.exec(query, params={ENROLMENT_USER.key: user_id})).one()
+        return [factor for factor, on in zip(factors, values, strict=True) if on]
 
     # --- pending sign-ins ------------------------------------------------------------------
 

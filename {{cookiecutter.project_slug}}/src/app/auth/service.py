@@ -12,12 +12,12 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NoReturn
+from typing import Any, NoReturn
 from urllib.parse import urlencode
 
 from email_validator import EmailNotValidError, validate_email
 from litestar.stores.base import Store
-from sqlalchemy import bindparam, delete, update
+from sqlalchemy import Select, bindparam, delete, update
 from sqlalchemy import select as core_select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import col, func, select
@@ -57,6 +57,7 @@ NAME_MAX = 100
 
 
 _USER_COLUMNS = tuple(column.key for column in User.__table__.columns)  # type: ignore[attr-defined]
+_USER_ID = User.__table__.c.id  # type: ignore[attr-defined]
 # sign_in's single read: the user by address, with their credential account if they have one.
 _SIGN_IN_LOOKUP = (
     core_select(
@@ -108,6 +109,7 @@ class AuthService:
         )
         self.mail_budget = Budget(store, "mail", limits.mail_per_address, 60)
         self.gate = SecondFactorGate(settings, list(second_factors))
+        self._sign_in_lookups: dict[tuple[SecondFactor, ...], Select[Any]] = {}
         self.method_counters = list(method_counters)
 
     # --- input ---------------------------------------------------------------------------
@@ -290,8 +292,9 @@ class AuthService:
                 self.failed_sign_ins.retry_after(),
                 "Too many failed sign-ins for this account. Try again later or reset your password.",
             )
-        # One read for the user and their password (the hot path's direct reader, no ORM round trips).
-        found = await self.sessions.reader.first(_SIGN_IN_LOOKUP, {"email": email})
+        # One read for the user, their password and their second factors (the direct reader, no ORM round trips).
+        factors, lookup = self._sign_in_lookup()
+        found = await self.sessions.reader.first(lookup, {"email": email})
         stored = found["credential_password_hash"] if found else None
         if not await self.passwords.verify(stored, password) or found is None or found["credential_id"] is None:
             await self.failed_sign_ins.hit(email)
@@ -313,9 +316,18 @@ class AuthService:
                 .where(col(Account.id) == found["credential_id"])
                 .values(password_hash=rehashed, updated_at=utcnow())
             )
-        result = await self.open_session(db, meta, user, "password", remember, replaces)
+        enrolled = self.gate.enrolled_in(factors, found)
+        result = await self.open_session(db, meta, user, "password", remember, replaces, enrolled=enrolled)
         await self.failed_sign_ins.reset(email)
         return result
+
+    def _sign_in_lookup(self) -> tuple[tuple[SecondFactor, ...], Select[Any]]:
+        """sign_in's one SELECT for the second factors on now: the user, the credential, the enrolment."""
+        factors, columns = self.gate.enrolment(_USER_ID)
+        lookup = self._sign_in_lookups.get(factors)
+        if lookup is None:  # one statement per set of factors, so that the reader compiles it once
+            lookup = self._sign_in_lookups[factors] = _SIGN_IN_LOOKUP.add_columns(*columns)
+        return factors, lookup
 
     async def open_session(
         self,
@@ -328,19 +340,26 @@ class AuthService:
         *,
         multi_factor: bool = False,
         second_factor: str | None = None,
+        enrolled: Sequence[SecondFactor] | None = None,
     ) -> SignInResult:
         """The common end of every sign-in path: the second-factor gate, hooks, a fresh token, the event, commit.
 
         `replaces` is the session the browser had before, revoked so that no token survives a sign-in.
         Unless the caller proved a multi-factor credential (`multi_factor`), a user with an enrolled
         second factor gets no session here: a pending sign-in and `SecondFactorRequired` instead.
+        `enrolled` is the user's factors when the caller read them already (the password sign-in
+        reads them with the user); otherwise one SELECT here reads them.
         """
         if user.is_banned(utcnow()):
             await self.emit(db, EventName.SIGN_IN_FAILED, meta, None, "user", user.id, reason="banned", method=method)
             await db.commit()
             raise AccountBanned()
         trusted = False
-        if not multi_factor and (factors := await self.gate.enrolled(db, user.id)):
+        if multi_factor:
+            factors: Sequence[SecondFactor] = ()
+        else:
+            factors = enrolled if enrolled is not None else await self.gate.enrolled(db, user.id)
+        if factors:
             trusted = await self.gate.trusted(db, user.id, meta.trusted_device)
             if not trusted:
                 token = await self.gate.start(db, user, method, persistent, replaces)

@@ -15,9 +15,8 @@ import msgspec
 from litestar import Request, Response, post
 from litestar.di import Provide
 from litestar.params import JSONBody
-from sqlalchemy import func
-from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy import ColumnElement, exists
+from sqlmodel import col
 
 from app.auth import second_factor as gate
 from app.auth.schemas import user_json
@@ -38,12 +37,14 @@ class PasskeySecondFactor:
     label = "Passkey"
     template = "passkeys/challenge.html"
 
-    async def enrolled(self, db: AsyncSession, user_id: uuid.UUID) -> bool:
-        """A user with a passkey, when PASSKEYS_SECOND_FACTOR asks passkeys to be used after a password."""
-        if not current_settings().second_factor:
-            return False
-        count = await db.exec(select(func.count()).select_from(Passkey).where(Passkey.user_id == user_id))
-        return count.one() > 0
+    @property
+    def offered(self) -> bool:
+        """When PASSKEYS_SECOND_FACTOR asks passkeys to be used after a password."""
+        return current_settings().second_factor
+
+    def enrolled_when(self, user_id: ColumnElement[uuid.UUID]) -> ColumnElement[bool]:
+        """A user with a passkey."""
+        return exists().where(col(Passkey.user_id) == user_id)
 
 
 PASSKEY_SECOND_FACTOR = PasskeySecondFactor()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pyotp
 import segno
-from sqlalchemy import delete, func, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -310,11 +310,11 @@ class TotpFactor:
     name = TOTP
     label = "Authenticator app"
     template = "two_factor/challenge_totp.html"
+    offered = True
 
-    async def enrolled(self, db: AsyncSession, user_id: uuid.UUID) -> bool:
+    def enrolled_when(self, user_id: ColumnElement[uuid.UUID]) -> ColumnElement[bool]:
         """A confirmed authenticator app."""
-        row = await db.get(TwoFactor, user_id)
-        return row is not None and row.enabled
+        return _totp_on(user_id)
 
 
 class RecoveryCodeFactor:
@@ -323,8 +323,12 @@ class RecoveryCodeFactor:
     name = RECOVERY_CODE
     label = "Recovery code"
     template = "two_factor/challenge_recovery.html"
+    offered = True
 
-    async def enrolled(self, db: AsyncSession, user_id: uuid.UUID) -> bool:
+    def enrolled_when(self, user_id: ColumnElement[uuid.UUID]) -> ColumnElement[bool]:
         """TOTP is on and at least one code is unused."""
-        row = await db.get(TwoFactor, user_id)
-        return row is not None and row.enabled and await recovery_codes_left(db, user_id) > 0
+        return and_(_totp_on(user_id), exists().where(RC.user_id == user_id, RC.used_at.is_(None)))
+
+
+def _totp_on(user_id: ColumnElement[uuid.UUID]) -> ColumnElement[bool]:
+    return exists().where(TF.user_id == user_id, TF.enabled)
