@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import time
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from litestar.stores.memory import MemoryStore
 
 from app.core import ratelimit
+from app.settings import AppSettings
 from tests.conftest import BASE_URL, STRONG_PASSWORD, AppFactory, unique_email
 
 
@@ -75,6 +77,31 @@ async def test_forwarded_for_is_ignored_unless_the_proxy_is_trusted(make_app: Ap
             for i in range(3)
         ]
         assert codes == [401, 401, 401]
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "expected"),
+    [
+        ("10.1.2.3", "198.51.100.7", "198.51.100.7"),  # a trusted proxy: its client
+        ("203.0.113.9", "198.51.100.7", "203.0.113.9"),  # not a proxy of ours: the header is ignored
+        ("10.1.2.3", "198.51.100.7, 10.9.9.9", "198.51.100.7"),  # the nearest untrusted hop
+        ("10.1.2.3", "192.0.2.1, 198.51.100.7, 10.9.9.9", "198.51.100.7"),  # never what a client wrote first
+        ("10.1.2.3", "2001:DB8:0:0::1", "2001:db8::1"),  # one spelling per address (one rate-limit key)
+        # IPv4-mapped is not in the IPv4 network (Python writes it ::ffff:a00:1 or ::ffff:10.0.0.1)
+        ("10.1.2.3", "::ffff:10.0.0.1", str(ipaddress.ip_address("::ffff:10.0.0.1"))),
+        ("10.1.2.3", "198.051.100.7", "10.1.2.3"),  # leading zeros: not an address, the proxy counts
+        ("10.1.2.3", "not an address", "10.1.2.3"),
+        ("10.1.2.3", "", "10.1.2.3"),
+        ("11.1.2.3", "198.51.100.7", "11.1.2.3"),  # just outside 10.0.0.0/8
+        ("::1", "198.51.100.7", "198.51.100.7"),  # an IPv6 proxy
+    ],
+)
+def test_the_client_ip_comes_from_trusted_proxies_only(peer: str, forwarded: str, expected: str) -> None:
+    settings = AppSettings(trusted_proxies=["10.0.0.0/8", "::1"])
+    client_ip = ratelimit.scope_client_ip_resolver(settings)
+    scope: Any = {"client": (peer, 40000), "headers": [(b"x-forwarded-for", forwarded.encode())]}
+    assert client_ip(scope) == expected
+    assert client_ip(scope) == expected  # the same from the cache
 
 
 @pytest.mark.usefixtures("one_rate_limit_window")
