@@ -91,6 +91,38 @@ async def test_a_principal_builds_each_derived_value_once(client: Client, app: L
     assert answer["user"]["email"] == principal.email and answer["session"]["id"] == str(principal.session_id)
 
 
+async def test_a_looked_up_principal_is_kept_only_while_its_row_reads_the_same(
+    client: Client, app: Litestar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every lookup asks the database; only what is built from an unchanged row is reused."""
+    email = await signed_in(client)
+    token = client.cookies["session"]
+    manager = app.state.auth.sessions
+    first, _ = await manager.resolve(token)
+    again, _ = await manager.resolve(token)
+    assert first is not None and again is first  # the same object: its get-session answer is built once
+    async with app.state.db.sessions() as db:  # the user renamed elsewhere (another instance, the admin)
+        user = (await db.exec(select(User).where(User.email == email))).one()
+        user.name = "Renamed Elsewhere"
+        db.add(user)
+        await db.commit()
+    renamed, _ = await manager.resolve(token)
+    assert renamed is not None and renamed is not first and renamed.name == "Renamed Elsewhere"
+    assert (await client.get("/api/auth/get-session")).json()["user"]["name"] == "Renamed Elsewhere"
+    async with app.state.db.sessions() as db:  # revoked elsewhere: the memory does not outlive the row
+        await db.delete((await db.exec(select(Session).where(Session.id == first.session_id))).one())
+        await db.commit()
+    assert await manager.resolve(token) == (None, False)
+    assert (await client.get("/api/auth/get-session")).json() is None
+
+    monkeypatch.setattr(sessions_module, "PRINCIPAL_MEMO_SIZE", 2)
+    manager._principals.clear()
+    for _ in range(3):
+        await signed_in(client)
+        await manager.resolve(client.cookies["session"])
+    assert len(manager._principals) == 2  # bounded: the oldest went
+
+
 async def test_a_feature_session_field_comes_with_the_lookup_and_the_snapshot(client: Client, app: Litestar) -> None:
     """A SessionField is read by the lookup's one SELECT, carried by the cache cookie, and only by a
     cookie made for the same fields (a snapshot from before a feature was switched on is not used)."""

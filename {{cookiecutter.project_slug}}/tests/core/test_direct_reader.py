@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from litestar import Litestar
-from sqlalchemy import bindparam, column, select, table, text, update
+from sqlalchemy import String, Uuid, bindparam, column, select, table, text, update
 from sqlalchemy.dialects import sqlite
 from sqlmodel import select as select_models
 
@@ -43,6 +43,38 @@ async def test_a_direct_lookup_gives_what_sqlalchemy_gives(client: Client, app: 
     assert direct["expires_at"].tzinfo is not None and direct["expires_at"].utcoffset() == timedelta(0)
     assert direct["persistent"] is True and direct["email_verified"] in (True, False)
     assert await app.state.db.reader.first(_LOOKUP, {"token_hash": hash_token("no such token")}) is None
+
+
+async def test_a_locked_sqlite_read_goes_through_aiosqlite_and_reads_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever the suite's database: past the direct connection's short lock timeout, the same SQL
+    runs through aiosqlite off the event loop, and its row is decoded the same way."""
+    database = Database(DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'locked.db'}"))
+    try:
+        async with database.engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE item (id CHAR(32) PRIMARY KEY, stamp DATETIME, name TEXT)"))
+            await conn.execute(
+                text("INSERT INTO item VALUES ('0f0e0d0c0b0a09080706050403020100', '2026-11-22 18:05:09.5', 'one')")
+            )
+        item = table("item", column("id", Uuid()), column("stamp", UTCDateTime()), column("name", String()))
+        by_name = select(item.c.id, item.c.stamp).where(item.c.name == bindparam("name"))
+        reader = database.reader
+        direct = await reader.first(by_name, {"name": "one"})
+        assert direct == {
+            "id": uuid.UUID("0f0e0d0c0b0a09080706050403020100"),
+            "stamp": datetime(2026, 11, 22, 18, 5, 9, 500000, tzinfo=UTC),
+        }
+
+        class Locked:
+            def execute(self, *_: object) -> None:
+                raise sqlite3.OperationalError("database is locked")
+
+        monkeypatch.setattr(reader, "_connection", Locked)
+        assert await reader.first(by_name, {"name": "one"}) == direct
+        assert await reader.first(by_name, {"name": "none"}) is None
+    finally:
+        await database.dispose()
 
 
 async def test_values_fixed_in_the_statement_are_sent_with_the_parameters(client: Client, app: Litestar) -> None:

@@ -33,6 +33,7 @@ from app.settings import Settings
 
 T = TypeVar("T")
 CACHE_MEMO_SIZE = 10_000  # cache cookies remembered per process (about 2 kB each)
+PRINCIPAL_MEMO_SIZE = 10_000  # looked-up principals remembered per process (about 2 kB each, answer included)
 
 S = Session.__table__.c  # type: ignore[attr-defined]
 U = User.__table__.c  # type: ignore[attr-defined]
@@ -95,9 +96,11 @@ class Principal:
     def memo(self, build: Callable[[Principal], T]) -> T:
         """`build(self)`, computed once per principal object and kept on it.
 
-        A principal from the cookie cache is the same object on every request of its session
-        (see SessionManager.read_cache_cookie): what is derived from it, such as the
-        get-session answer, is then built once rather than on every request.
+        A principal is the same object on every request of its session while its row reads the
+        same (SessionManager._principal), and so is one from the cookie cache
+        (SessionManager.read_cache_cookie): what is derived from it, such as the get-session
+        answer, is then built once rather than on every request. `build` must depend on the
+        principal alone.
         """
         memo: dict[Any, Any] = self.__dict__.setdefault("_memo", {})
         if build not in memo:
@@ -138,6 +141,8 @@ class SessionManager:
         self.secure = production
         # Verified cache cookies by value: (principal, token binding, expiry); see read_cache_cookie.
         self._cache_memo: dict[str, tuple[Principal, str, float]] = {}
+        # Principals by the looked-up row's values (see _principal).
+        self._principals: dict[tuple[Any, ...], Principal] = {}
         self._cache_signer = Signer(settings.secrets.secret_key, "session-cache", settings.secrets.secret_key_fallbacks)
 
     async def create(
@@ -166,18 +171,15 @@ class SessionManager:
         """Look a token up; return the principal and whether the session was just renewed."""
         if not token or len(token) > 128:
             return None, False
-        row = await self.reader.first(self._lookup, {"token_hash": hash_token(token)})
-        if row is None:
+        values = await self.reader.first_values(self._lookup, {"token_hash": hash_token(token)})
+        if values is None:
             return None, False
+        principal = self._principal(values)
         now = utcnow()
-        if row["expires_at"] <= now or row["absolute_expires_at"] <= now:
+        if principal.expires_at <= now or principal.absolute_expires_at <= now:
             async with self.engine.begin() as conn:
-                await conn.execute(delete(Session).where(S.id == row["session_id"]))
+                await conn.execute(delete(Session).where(S.id == principal.session_id))
             return None, False
-        if self._field_labels:
-            values = (_json_value(row.pop(label)) for label in self._field_labels)
-            row["fields"] = tuple(zip(self._field_names, values, strict=True))
-        principal = Principal(**row)
         if now - principal.updated_at < self._update_age:
             return principal, False
         expires = min(now + self._max_age, principal.absolute_expires_at)
@@ -186,6 +188,31 @@ class SessionManager:
                 update(Session).where(S.id == principal.session_id).values(updated_at=now, expires_at=expires)
             )
         return replace(principal, updated_at=now, expires_at=expires), True
+
+    def _principal(self, values: tuple[Any, ...]) -> Principal:
+        """The principal of a looked-up row: the same object while the row reads the same.
+
+        The database answers every request (a revoked or expired session fails on the next one);
+        what is remembered, by the row's every value, is only what is built from it: the
+        principal and what is derived from it (`Principal.memo`, the get-session answer).
+        """
+        try:
+            principal = self._principals.get(values)
+        except TypeError:  # a value the driver gives unhashable (a JSON field, say): nothing kept
+            return self._build_principal(values)
+        if principal is None:
+            principal = self._build_principal(values)
+            if len(self._principals) >= PRINCIPAL_MEMO_SIZE:
+                del self._principals[next(iter(self._principals))]  # the oldest entry
+            self._principals[values] = principal
+        return principal
+
+    def _build_principal(self, values: tuple[Any, ...]) -> Principal:
+        row = self.reader.decode(self._lookup, values)
+        if self._field_labels:
+            fields = (_json_value(row.pop(label)) for label in self._field_labels)
+            row["fields"] = tuple(zip(self._field_names, fields, strict=True))
+        return Principal(**row)
 
     async def revoke(self, db: AsyncSession, session_id: uuid.UUID, user_id: uuid.UUID | None = None) -> bool:
         """Delete one session (of `user_id` only, when given); True if it existed."""

@@ -148,15 +148,32 @@ class DirectReader:
 
     async def first(self, statement: Select[Any], params: dict[str, Any]) -> dict[str, Any] | None:
         """The first row of `statement` with these bound parameters, or None."""
+        query = self._query(statement)
+        values = await self._values(query, params)
+        return self._decode(query, values) if values is not None else None
+
+    async def first_values(self, statement: Select[Any], params: dict[str, Any]) -> tuple[Any, ...] | None:
+        """The first row as the driver gives it, or None: a tuple that can key a cache of what is
+        built from the row (`decode` makes it the dict `first` returns)."""
+        return await self._values(self._query(statement), params)
+
+    def decode(self, statement: Select[Any], values: tuple[Any, ...]) -> dict[str, Any]:
+        """A row from `first_values` as `first` gives it: keys, and the column types' conversions."""
+        return self._decode(self._query(statement), values)
+
+    def _query(self, statement: Select[Any]) -> DirectSelect:
         query = self._compiled.get(statement)
         if query is None:
             query = self._compiled[statement] = DirectSelect.compile(statement, self.engine.dialect)
-        return await self._first(query, params)
+        return query
 
-    async def _first(self, query: DirectSelect, params: dict[str, Any]) -> dict[str, Any] | None:
+    async def _values(self, query: DirectSelect, params: dict[str, Any]) -> tuple[Any, ...] | None:
         async with self.engine.connect() as conn:
-            row = (await conn.execute(query.statement, params)).mappings().first()
-        return dict(row) if row is not None else None
+            row = (await conn.execute(query.statement, params)).first()
+        return tuple(row) if row is not None else None
+
+    def _decode(self, query: DirectSelect, values: tuple[Any, ...]) -> dict[str, Any]:
+        return dict(zip(query.keys, values, strict=True))  # SQLAlchemy converted them already
 
     async def close(self) -> None:
         """Release what the reader holds (app shutdown)."""
@@ -178,12 +195,17 @@ class SQLiteReader(DirectReader):
             self._conn = conn
         return self._conn
 
-    async def _first(self, query: DirectSelect, params: dict[str, Any]) -> dict[str, Any] | None:
+    async def _values(self, query: DirectSelect, params: dict[str, Any]) -> tuple[Any, ...] | None:
         try:
             rows = self._connection().execute(query.sql, query.args(params)).fetchall()
         except sqlite3.OperationalError:  # locked past the short timeout, or not migrated yet
-            return await super()._first(query, params)
-        return query.row(rows[0]) if rows else None
+            async with self.engine.connect() as conn:  # the same SQL through aiosqlite, off the loop
+                row = (await conn.exec_driver_sql(query.sql, tuple(query.args(params)))).first()
+            return tuple(row) if row is not None else None
+        return rows[0] if rows else None
+
+    def _decode(self, query: DirectSelect, values: tuple[Any, ...]) -> dict[str, Any]:
+        return query.row(values)
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -214,10 +236,13 @@ class AsyncpgReader(DirectReader):
                 )
         return self._pool
 
-    async def _first(self, query: DirectSelect, params: dict[str, Any]) -> dict[str, Any] | None:
+    async def _values(self, query: DirectSelect, params: dict[str, Any]) -> tuple[Any, ...] | None:
         pool = self._pool or await self._acquire_pool()
-        values = await pool.fetchrow(query.sql, *query.args(params))
-        return query.row(values) if values is not None else None
+        record = await pool.fetchrow(query.sql, *query.args(params))
+        return tuple(record) if record is not None else None
+
+    def _decode(self, query: DirectSelect, values: tuple[Any, ...]) -> dict[str, Any]:
+        return query.row(values)
 
     async def close(self) -> None:
         if self._pool is not None:
