@@ -47,11 +47,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """The Redis tests need a server: they are collected only when --redis-url names one.
+    """The Redis tests need a server: they are collected only when --redis-url names one; the
+    asyncpg reader's own tests only with --db=postgresql.
 
     None (not False) otherwise, so that `collect_ignore` lists in other conftest files still apply.
     """
     if collection_path.name == "test_redis_store.py" and not config.getoption("--redis-url"):
+        return True
+    if collection_path.name == "test_asyncpg_reader.py" and config.getoption("--db") != "postgresql":
         return True
     return None
 

@@ -149,7 +149,8 @@ async def test_the_reader_is_released_with_the_app(app: Litestar, client: Client
     await client.get("/api/auth/get-session")
     reader = app.state.db.reader
     await app.state.db.dispose()
-    assert getattr(reader, "_conn", None) is None and getattr(reader, "_pool", None) is None
+    assert getattr(reader, "_conn", None) is None and not getattr(reader, "_idle", None)
+    assert getattr(reader, "_open", 0) == 0
 
 
 @pytest.mark.parametrize(

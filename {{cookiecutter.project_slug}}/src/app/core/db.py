@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -214,44 +215,101 @@ class SQLiteReader(DirectReader):
 
 
 class AsyncpgReader(DirectReader):
-    """An asyncpg pool of its own, without SQLAlchemy's pre-ping, BEGIN/ROLLBACK and reset queries:
-    one round trip per lookup (asyncpg prepares the statement once per connection)."""
+    """A few asyncpg connections of its own: one round trip per lookup, without SQLAlchemy's
+    pre-ping, BEGIN/ROLLBACK and reset queries (asyncpg prepares the statement once per connection).
+
+    Not `asyncpg.Pool`: its acquire and release (the release in `asyncio.shield`, a task per call)
+    cost more than the lookup's query (docs/performance.md). The connections only ever run one
+    SELECT at a time and hold no session state, so a plain list of free ones does: a caller takes
+    one or waits for one, puts it back, and a connection that raised (broken, or left mid-query by
+    a cancellation) is closed and replaced by the next caller.
+    """
 
     def __init__(self, engine: AsyncEngine, pool_size: int) -> None:
         super().__init__(engine)
         self.pool_size = pool_size
-        self._pool: Any = None  # asyncpg.Pool, created in the running loop on first use
-        self._opening = asyncio.Lock()
-
-    async def _acquire_pool(self) -> Any:
-        async with self._opening:
-            if self._pool is None:
-                import asyncpg
-
-                _, options = self.engine.dialect.create_connect_args(self.engine.url)
-                for adapter_only in ("prepared_statement_cache_size", "prepared_statement_name_func"):
-                    options.pop(adapter_only, None)
-                self._pool = await asyncpg.create_pool(
-                    min_size=1, max_size=self.pool_size, reset=_no_reset, init=_json_codecs, **options
-                )
-        return self._pool
+        self._idle: list[Any] = []  # asyncpg connections free now
+        self._open = 0  # connections open or being opened, at most pool_size
+        self._waiters: deque[asyncio.Future[Any]] = deque()  # each gets a connection, or None: open one
+        self._options: dict[str, Any] | None = None
 
     async def _values(self, query: DirectSelect, params: dict[str, Any]) -> tuple[Any, ...] | None:
-        pool = self._pool or await self._acquire_pool()
-        record = await pool.fetchrow(query.sql, *query.args(params))
+        args = query.args(params)
+        connection = await self._take()
+        try:
+            record = await connection.fetchrow(query.sql, *args)
+        except BaseException:
+            self._drop(connection)
+            raise
+        self._hand(connection)
         return tuple(record) if record is not None else None
 
     def _decode(self, query: DirectSelect, values: tuple[Any, ...]) -> dict[str, Any]:
         return query.row(values)
 
+    async def _take(self) -> Any:
+        while True:
+            if self._idle:
+                connection = self._idle.pop()
+                if not connection.is_closed():
+                    return connection
+                self._open -= 1  # the server went away meanwhile (a restart, a terminated backend)
+                continue
+            if self._open < self.pool_size:
+                self._open += 1
+                try:
+                    return await self._connect()
+                except BaseException:
+                    self._open -= 1
+                    self._hand(None)  # a waiter may try in its turn
+                    raise
+            waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                connection = await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    self._hand(waiter.result())  # handed over as this caller went: pass it on
+                raise
+            if connection is not None:
+                return connection
+
+    def _hand(self, connection: Any) -> None:
+        """Give a free connection (or None: a free place to open one) to the first waiting caller."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(connection)
+                return
+        if connection is not None:
+            self._idle.append(connection)
+
+    def _drop(self, connection: Any) -> None:
+        connection.terminate()
+        self._open -= 1
+        self._hand(None)
+
+    async def _connect(self) -> Any:
+        import asyncpg
+
+        if self._options is None:
+            _, options = self.engine.dialect.create_connect_args(self.engine.url)
+            for adapter_only in ("prepared_statement_cache_size", "prepared_statement_name_func"):
+                options.pop(adapter_only, None)
+            self._options = dict(options)
+        connection = await asyncpg.connect(**self._options)
+        try:
+            await _json_codecs(connection)
+        except BaseException:
+            connection.terminate()
+            raise
+        return connection
+
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
-
-
-async def _no_reset(_connection: Any) -> None:
-    """The pool's connections only ever run SELECTs: there is no session state to reset."""
+        idle, self._idle = self._idle, []
+        self._open -= len(idle)
+        for connection in idle:
+            await connection.close()
 
 
 async def _json_codecs(connection: Any) -> None:
