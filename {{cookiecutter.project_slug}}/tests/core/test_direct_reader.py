@@ -16,7 +16,7 @@ from sqlmodel import select as select_models
 from app.auth.models import CREDENTIAL_PROVIDER, Account, Session, User
 from app.auth.sessions import _LOOKUP
 from app.core.crypto import hash_token
-from app.core.db import AsyncpgReader, Database, DirectReader, SQLiteReader, UTCDateTime, utcnow
+from app.core.db import AsyncpgReader, Database, DirectReader, KeyedLookup, SQLiteReader, UTCDateTime, utcnow
 from app.settings import DatabaseSettings
 from tests.conftest import Client, signed_in
 
@@ -36,13 +36,26 @@ async def test_the_reader_talks_to_the_configured_driver(app: Litestar) -> None:
 async def test_a_direct_lookup_gives_what_sqlalchemy_gives(client: Client, app: Litestar) -> None:
     await signed_in(client)
     params = {"token_hash": hash_token(token_of(client))}
-    direct = await app.state.db.reader.first(_LOOKUP, params)
-    through_sqlalchemy = await DirectReader(app.state.db.engine).first(_LOOKUP, params)
+    direct = await app.state.db.reader.first(_LOOKUP.one, params)
+    through_sqlalchemy = await DirectReader(app.state.db.engine).first(_LOOKUP.one, params)
     assert direct is not None and direct == through_sqlalchemy
     assert isinstance(direct["session_id"], uuid.UUID) and isinstance(direct["user_id"], uuid.UUID)
     assert direct["expires_at"].tzinfo is not None and direct["expires_at"].utcoffset() == timedelta(0)
     assert direct["persistent"] is True and direct["email_verified"] in (True, False)
-    assert await app.state.db.reader.first(_LOOKUP, {"token_hash": hash_token("no such token")}) is None
+    assert await app.state.db.reader.first(_LOOKUP.one, {"token_hash": hash_token("no such token")}) is None
+
+
+async def test_a_keyed_lookup_reads_what_its_single_statement_reads(client: Client, app: Litestar) -> None:
+    await signed_in(client)
+    key = hash_token(token_of(client))
+    reader = app.state.db.reader
+    expected = await reader.first(_LOOKUP.one, {"token_hash": key})
+    assert expected is not None
+    assert await reader.row_by_key(_LOOKUP, key) == expected
+    assert await reader.values_by_key(_LOOKUP, key) == await reader.first_values(_LOOKUP.one, {"token_hash": key})
+    assert await reader.row_by_key(_LOOKUP, hash_token("no such token")) is None
+    with pytest.raises(TypeError, match="text key column"):
+        KeyedLookup(select(Session.__table__.c.id), Session.__table__.c.id, "id")  # type: ignore[attr-defined]
 
 
 async def test_a_locked_sqlite_read_goes_through_aiosqlite_and_reads_the_same(
@@ -118,7 +131,7 @@ async def test_renewal_is_written_and_read_back(client: Client, app: Litestar) -
         await db.commit()
     renewed = await client.get("/api/auth/get-session")
     assert renewed.json()["session"]["updatedAt"] > old.isoformat()
-    row = await app.state.db.reader.first(_LOOKUP, {"token_hash": hash_token(token_of(client))})
+    row = await app.state.db.reader.first(_LOOKUP.one, {"token_hash": hash_token(token_of(client))})
     assert row is not None and row["updated_at"] > old + timedelta(days=1)
 
 

@@ -1,7 +1,8 @@
 """Database sessions: creation, the hot-path lookup, renewal, revocation and the cookie.
 
 The lookup is one indexed SELECT by token hash, a Core statement compiled once and run on the
-driver directly (app.core.db.DirectReader: no ORM objects, no async layers on the hot path); it
+driver directly (app.core.db.DirectReader: no ORM objects, no async layers on the hot path; on
+PostgreSQL the lookups of requests that arrive together share one query, app.core.db.KeyedLookup); it
 writes, through SQLAlchemy, only when the session has expired (deleted) or is due for renewal
 (at most once per AUTH_SESSION_UPDATE_AGE). With AUTH_COOKIE_CACHE on, a signed cookie holding
 the resolved session spares even that SELECT for up to AUTH_COOKIE_CACHE_MAX_AGE seconds, which
@@ -19,14 +20,14 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from litestar.datastructures import Cookie
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select as select_models
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.models import Session, User
 from app.core.crypto import Signer, hash_token, new_token
-from app.core.db import DirectReader, utcnow
+from app.core.db import DirectReader, KeyedLookup, utcnow
 from app.core.events import RequestMeta
 from app.core.features import SessionField
 from app.settings import Settings
@@ -38,7 +39,7 @@ PRINCIPAL_MEMO_SIZE = 10_000  # looked-up principals remembered per process (abo
 S = Session.__table__.c  # type: ignore[attr-defined]
 U = User.__table__.c  # type: ignore[attr-defined]
 
-_LOOKUP = (
+_LOOKUP = KeyedLookup(
     select(
         S.id.label("session_id"),
         S.user_id,
@@ -58,9 +59,9 @@ _LOOKUP = (
         U.role,
         U.created_at.label("user_created_at"),
         U.updated_at.label("user_updated_at"),
-    )
-    .join_from(Session, User, S.user_id == U.id)
-    .where(S.token_hash == bindparam("token_hash"))
+    ).join_from(Session, User, S.user_id == U.id),
+    S.token_hash,
+    "token_hash",
 )
 
 
@@ -171,7 +172,7 @@ class SessionManager:
         """Look a token up; return the principal and whether the session was just renewed."""
         if not token or len(token) > 128:
             return None, False
-        values = await self.reader.first_values(self._lookup, {"token_hash": hash_token(token)})
+        values = await self.reader.values_by_key(self._lookup, hash_token(token))
         if values is None:
             return None, False
         principal = self._principal(values)
@@ -208,7 +209,7 @@ class SessionManager:
         return principal
 
     def _build_principal(self, values: tuple[Any, ...]) -> Principal:
-        row = self.reader.decode(self._lookup, values)
+        row = self.reader.decode(self._lookup.one, values)
         if self._field_labels:
             fields = (_json_value(row.pop(label)) for label in self._field_labels)
             row["fields"] = tuple(zip(self._field_names, fields, strict=True))
