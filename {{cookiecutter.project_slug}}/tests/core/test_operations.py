@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -15,7 +16,7 @@ from litestar import Litestar
 
 from app.core.migrations import alembic_config
 from app.settings import SettingsError, load_settings
-from tests.conftest import AppFactory, Client, signed_in
+from tests.conftest import BASE_URL, AppFactory, Client, signed_in
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -78,6 +79,16 @@ async def test_health_and_readiness(client: Client, database_url: str) -> None:
     not_ready = await client.get("/ready")
     assert not_ready.status_code == 503
     await anyio.to_thread.run_sync(command.upgrade, alembic_config(database_url), "heads")
+
+
+async def test_what_startup_built_is_left_out_of_garbage_collection_until_shutdown(app: Litestar) -> None:
+    gc.unfreeze()  # whatever another app of this process froze
+    assert gc.get_freeze_count() == 0
+    async with app.lifespan():  # what a server runs: startup ...
+        assert gc.get_freeze_count() > 0
+        async with Client(app=app, base_url=BASE_URL) as client:
+            assert (await client.get("/health")).status_code == 200
+    assert gc.get_freeze_count() == 0  # ... and shutdown: an app dropped in-process can be collected
 
 
 def test_migrations_match_the_models(database_url: str) -> None:
