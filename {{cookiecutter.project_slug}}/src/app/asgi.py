@@ -85,8 +85,8 @@ def freeze_startup_objects() -> None:
     Modules, mappers, templates, schemas and the common-password list are some 200,000 objects
     that live as long as the process. A full collection walked all of them: 120-150 ms in which
     the worker answered nothing, every few seconds under load (the PostgreSQL session lookup's
-    p99 was 124 ms, 15 ms with them frozen; docs/performance.md). Collections now walk only what
-    requests made. Shutdown unfreezes them.
+    p99 was 124 ms, 15 ms with them frozen; the template's docs/performance.md). Collections now
+    walk only what requests made. Shutdown unfreezes them.
     """
     gc.freeze()
 

@@ -254,18 +254,18 @@ class AsyncpgReader(DirectReader):
     pre-ping, BEGIN/ROLLBACK and reset queries (asyncpg prepares the statement once per connection).
 
     Not `asyncpg.Pool`: its acquire and release (the release in `asyncio.shield`, a task per call)
-    cost more than the lookup's query (docs/performance.md). The connections only ever run one
-    SELECT at a time and hold no session state, so a plain list of free ones does: a caller takes
-    one or waits for one, puts it back, and a connection that raised (broken, or left mid-query by
-    a cancellation) is closed and replaced by the next caller.
+    cost more than the lookup's query (the template's docs/performance.md). The connections only
+    ever run one SELECT at a time and hold no session state, so a plain list of free ones does: a
+    caller takes one or waits for one, puts it back, and a connection that raised (broken, or left
+    mid-query by a cancellation) is closed and replaced by the next caller.
 
     Keyed lookups (`values_by_key`) made in the same turn of the event loop are answered together:
     the first opens a batch and starts a task that, one turn later, sends the batch's distinct
     keys as one query (`lookup.many`; `lookup.one` for a single key) and gives each caller its
     row. Under load, when many requests are parsed in one turn, that is one round trip, one
     statement execution and one wake-up for all of them instead of one each: about half the
-    server's CPU per lookup and a fifth of the app's (docs/performance.md). A lone lookup pays
-    a task and a turn of the loop, a few microseconds.
+    server's CPU per lookup and a fifth of the app's (the template's docs/performance.md). A lone
+    lookup pays a task and a turn of the loop, about ten microseconds.
     """
 
     def __init__(self, engine: AsyncEngine, pool_size: int) -> None:
