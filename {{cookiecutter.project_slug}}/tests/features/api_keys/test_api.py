@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from datetime import datetime, timedelta
 
 import pytest
 from litestar import Litestar
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from app.core.crypto import new_token
 from app.core.db import utcnow
@@ -191,6 +192,29 @@ async def test_creating_and_revoking_need_a_fresh_session(client: Client, app: L
     stale = await client.post("/api/auth/api-key/delete", json={"keyId": created["id"]})
     assert stale.status_code == 403 and stale.json()["code"] == "SESSION_NOT_FRESH"
     assert (await client.get("/api/auth/api-key/list")).json()["total"] == 1
+
+
+async def test_last_uses_that_fall_due_together_are_written_in_few_transactions(client: Client, app: Litestar) -> None:
+    """One write transaction at a time per process, each carrying every key then waiting for it: on
+    SQLite, concurrent writers would otherwise wait on each other in sleeps of up to 100 ms."""
+    await signed_in(client)
+    keys = [(await create_key(client, name=f"worker {n}"))["key"] for n in range(12)]
+    commits: list[object] = []
+
+    def committed(connection: object) -> None:
+        commits.append(connection)
+
+    engine = app.state.db.engine.sync_engine
+    event.listen(engine, "commit", committed)
+    try:
+        async with bot(app) as script:
+            answers = await asyncio.gather(*(script.get("/api/me", headers={"x-api-key": key}) for key in keys))
+    finally:
+        event.remove(engine, "commit", committed)
+    assert [answer.status_code for answer in answers] == [200] * len(keys)
+    rows = await key_rows(app)
+    assert len(rows) == len(keys) and all(row.last_used_at is not None for row in rows)
+    assert 1 <= len(commits) < len(keys) // 2  # one transaction per key before
 
 
 async def test_nobody_reads_or_revokes_someone_elses_key(client: Client, app: Litestar) -> None:
