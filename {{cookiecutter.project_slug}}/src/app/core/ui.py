@@ -81,9 +81,16 @@ def page(
     cookies: Sequence[Cookie] = (),
     **context: Any,
 ) -> Template:
-    """Render a page with the common context: user, app name, navigation, flash notice."""
+    """Render a page with the common context: user, app name, navigation, flash notice.
+
+    The flash notice is shown, and cleared, by full pages only (a navigation, or one that htmx
+    boosts). A fragment that htmx loads into a page (the organization switcher, say) leaves it:
+    such a request may still be in flight from the page being left when the notice is set, and
+    would otherwise take the notice that the next page should show.
+    """
     state = request.app.state
-    notice = NOTICES.get(request.cookies.get(FLASH_COOKIE, ""))
+    full_page = not is_htmx(request) or request.headers.get("hx-boosted") == "true"
+    notice = NOTICES.get(request.cookies.get(FLASH_COOKIE, "")) if full_page else None
     cookie_list = list(cookies)
     if notice:
         cookie_list.append(Cookie(key=FLASH_COOKIE, value="", max_age=0, path="/", httponly=True, samesite="lax"))

@@ -110,6 +110,19 @@ async def test_delete_needs_the_typed_slug_and_a_fresh_session(app: Litestar, pe
     assert (await owner.get("list")).json() == []
 
 
+async def test_the_switcher_leaves_a_pending_notice_to_the_next_page(people: People) -> None:
+    """The switcher of the page being left may load after a notice is set (a passkey added, then
+    the page reloads): it neither shows nor clears the notice, the next page shows it."""
+    (ada,) = await people(1)
+    ada.client.cookies.set("flash", "profile-updated")
+    fragment = await ada.client.get("/organizations/switcher", headers={"hx-request": "true"})
+    assert fragment.status_code == 200 and "profile has been saved" not in fragment.text
+    assert "flash" not in fragment.headers.get("set-cookie", "")
+    boosted = await ada.client.get("/account", headers={"hx-request": "true", "hx-boosted": "true"})
+    assert "Your profile has been saved." in boosted.text
+    assert 'flash=""' in boosted.headers["set-cookie"]  # shown once
+
+
 async def test_the_switcher_lists_the_organizations_and_switches(people: People) -> None:
     (ada,) = await people(1)
     first = await create_org(ada, "First Org")
