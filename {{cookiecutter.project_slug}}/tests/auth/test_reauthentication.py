@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from litestar import Litestar
 
 from app.core.crypto import hash_token
@@ -127,4 +128,23 @@ async def test_reauthentication_refreshes_a_cached_session(make_app: AppFactory)
         await reauthenticate(client, response.headers["location"])
         again = await client.submit("/account/delete", {"confirm": "x"}, page="/account/security")
         assert again.status_code == 422  # past the guard: only the typed confirmation is wrong now
+        await app.state.mailer.drain()
+
+
+@pytest.mark.usefixtures("one_rate_limit_window")
+async def test_deleting_with_a_password_pays_with_the_failed_sign_in_budget(make_app: AppFactory) -> None:
+    """A stolen, no longer fresh session cannot guess the password to delete the account."""
+    app = make_app(rate_limit={"failed_sign_in_budget": 3})
+    async with Client(app=app, base_url=BASE_URL) as client:
+        client.headers["origin"] = BASE_URL
+        await signed_in(client)
+        await go_stale(app)
+        codes = [
+            (await client.post("/api/auth/delete-user", json={"password": f"guess number {i}"})).status_code
+            for i in range(4)
+        ]
+        assert codes == [400, 400, 400, 429]
+        right = await client.post("/api/auth/delete-user", json={"password": STRONG_PASSWORD})
+        assert right.status_code == 429  # locked for the window, even for the right password
+        assert (await client.get("/api/auth/get-session")).json() is not None
         await app.state.mailer.drain()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import re
 import time
@@ -121,6 +122,47 @@ async def test_reset_mails_are_limited_per_address(make_app: AppFactory) -> None
 
 
 @pytest.mark.usefixtures("one_rate_limit_window")
+async def test_parallel_wrong_passwords_get_no_more_tries_than_the_budget(make_app: AppFactory) -> None:
+    """Each attempt spends its unit before its hash runs: eight guesses at once, three checked."""
+    app = make_app(rate_limit={"failed_sign_in_budget": 3})
+    email = unique_email()
+    async with client_from(app, "203.0.113.21") as client:
+        await client.post("/api/auth/sign-up/email", json={"name": "V", "email": email, "password": STRONG_PASSWORD})
+    attackers = [client_from(app, f"198.51.100.{i + 10}") for i in range(8)]
+    try:
+        guesses = [
+            attacker.post("/api/auth/sign-in/email", json={"email": email, "password": f"guess number {i}"})
+            for i, attacker in enumerate(attackers)
+        ]
+        codes = sorted(response.status_code for response in await asyncio.gather(*guesses))
+    finally:
+        for attacker in attackers:
+            await attacker.aclose()
+    assert codes == [401, 401, 401, 429, 429, 429, 429, 429]
+    async with client_from(app, "198.51.100.99") as owner:
+        response = await owner.post("/api/auth/sign-in/email", json={"email": email, "password": STRONG_PASSWORD})
+        assert response.status_code == 429
+    await app.state.mailer.drain()
+
+
+@pytest.mark.usefixtures("one_rate_limit_window")
+async def test_right_passwords_give_their_unit_back(make_app: AppFactory) -> None:
+    """Only wrong passwords count: a right one (here before a second factor or a block) costs nothing."""
+    app = make_app(rate_limit={"failed_sign_in_budget": 2})
+    budget = app.state.auth.failed_sign_ins
+    email = unique_email()
+    assert await budget.spend(email) and await budget.spend(email)  # two failures so far
+    await budget.take_back(email)
+    assert await budget.spend(email)  # the unit given back is spent again: two
+    assert not await budget.spend(email)  # and the budget is used up
+    await budget.reset(email)
+    assert await budget.spend(email)
+    await budget.take_back(email)
+    await budget.take_back(email)  # never below zero
+    assert await budget.spend(email) and await budget.spend(email) and not await budget.spend(email)
+
+
+@pytest.mark.usefixtures("one_rate_limit_window")
 async def test_failed_sign_in_budget_holds_across_ips(make_app: AppFactory) -> None:
     app = make_app(rate_limit={"failed_sign_in_budget": 3})
     email = unique_email()
@@ -184,3 +226,22 @@ async def test_other_stores_count_with_a_read_and_a_write(monkeypatch: pytest.Mo
     stamp = int(time.time()) // 60
     assert await store.get(f"k:{stamp}") == b"3"
     assert 0 < (await store.expires_in(f"k:{stamp}") or 0) <= 60
+    await generic.take_back("k", 60)
+    assert await store.get(f"k:{stamp}") == b"2"
+    await generic.clear("k", 60)
+    assert await store.get(f"k:{stamp}") is None
+    await generic.take_back("k", 60)  # nothing to give back: no key is made
+    assert await store.get(f"k:{stamp}") is None
+
+
+async def test_local_counters_take_back_and_clear(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [1_000_020.0]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    counter = ratelimit.LocalCounter()
+    assert await counter.hit(["a", "a", "b"], 60) == [1, 2, 1]
+    await counter.take_back("a", 60)
+    await counter.clear("b", 60)
+    assert await counter.hit(["a", "b"], 60) == [2, 1]
+    now[0] += 60
+    await counter.take_back("a", 60)  # a new window: nothing of the last one to give back
+    assert await counter.hit(["a"], 60) == [1]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 from litestar.stores.redis import RedisStore
@@ -62,3 +64,23 @@ async def test_redis_counts_in_one_shared_window(redis_url: str) -> None:
     finally:
         for store in stores:
             await store._redis.aclose()
+
+
+@pytest.mark.usefixtures("one_rate_limit_window")
+async def test_redis_budgets_take_back_and_clear(redis_url: str) -> None:
+    store = RedisStore.with_client(url=redis_url, namespace="app")
+    counter = ratelimit.counter_for(store)
+    key = f"budget:test:{uuid.uuid4().hex}"
+    client = Redis.from_url(redis_url)
+    try:
+        assert await counter.hit([key, key], 900) == [1, 2]
+        await counter.take_back(key, 900)
+        assert await counter.hit([key], 900) == [2]
+        await counter.clear(key, 900)
+        assert await client.keys(f"app:{key}:*") == []
+        await counter.take_back(key, 900)  # nothing to give back: no key without expiry is made
+        assert await client.keys(f"app:{key}:*") == []
+        assert await counter.hit([key], 900) == [1]
+    finally:
+        await client.aclose()
+        await store._redis.aclose()

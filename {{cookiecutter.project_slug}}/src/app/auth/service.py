@@ -54,6 +54,7 @@ VERIFY_EMAIL = "email-verification"
 RESET_PASSWORD = "password-reset"  # noqa: S105 - a name, not a secret
 CHANGE_EMAIL = "change-email"
 NAME_MAX = 100
+_LOCKED_OUT = "Too many failed sign-ins for this account. Try again later or reset your password."
 
 
 _USER_COLUMNS = tuple(column.key for column in User.__table__.columns)  # type: ignore[attr-defined]
@@ -210,10 +211,28 @@ class AuthService:
 
     async def spend_mail_budget(self, email: str) -> None:
         """At most RATE_LIMIT_MAIL_PER_ADDRESS mails a minute to one address, whether it exists or not."""
-        if not await self.mail_budget.hit(email):
+        if not await self.mail_budget.spend(email):
             raise TooManyAttempts(
                 self.mail_budget.retry_after(), "Too many emails sent to this address. Wait a minute."
             )
+
+    async def spend_attempt(self, email: str) -> None:
+        """Spend one unit of the account's failed sign-in budget before checking one of its credentials.
+
+        Spent before the check, so that attempts made at once cannot all pass; a right password
+        gives it back (`take_back`), a completed sign-in clears the budget. TooManyAttempts when
+        the budget (RATE_LIMIT_FAILED_SIGN_IN_BUDGET per window) is used up.
+        """
+        if not await self.failed_sign_ins.spend(email):
+            raise TooManyAttempts(self.failed_sign_ins.retry_after(), _LOCKED_OUT)
+
+    async def check_password(self, account: Account | None, email: str, password: str) -> bool:
+        """A password check that pays with the account's budget: a wrong password keeps its unit spent."""
+        await self.spend_attempt(email)
+        if not await self.passwords.verify(account.password_hash if account else None, password):
+            return False
+        await self.failed_sign_ins.take_back(email)
+        return True
 
     def require_fresh(self, principal: Principal) -> None:
         """Sensitive actions need a recent sign-in or re-authentication."""
@@ -287,21 +306,17 @@ class AuthService:
         """Check email and password (one hash either way) and open a new session."""
         email = self.normalize_email(email)
         self.check_password_length(password)
-        if await self.failed_sign_ins.exceeded(email):
-            raise TooManyAttempts(
-                self.failed_sign_ins.retry_after(),
-                "Too many failed sign-ins for this account. Try again later or reset your password.",
-            )
+        await self.spend_attempt(email)
         # One read for the user, their password and their second factors (the direct reader, no ORM round trips).
         factors, lookup = self._sign_in_lookup()
         found = await self.sessions.reader.first(lookup, {"email": email})
         stored = found["credential_password_hash"] if found else None
         if not await self.passwords.verify(stored, password) or found is None or found["credential_id"] is None:
-            await self.failed_sign_ins.hit(email)
             if found is not None:
                 await self.emit(db, EventName.SIGN_IN_FAILED, meta, None, "user", found["id"], reason="password")
                 await db.commit()
             raise InvalidCredentials()
+        await self.failed_sign_ins.take_back(email)  # a right password is no failed sign-in
         # The row becomes a persistent User of this db session without a second SELECT (hooks may change it).
         user = User(**{name: found[name] for name in _USER_COLUMNS})
         make_transient_to_detached(user)
@@ -389,18 +404,18 @@ class AuthService:
         return await self.gate.pending(db, pending_token)
 
     async def require_pending(self, db: AsyncSession, pending_token: str) -> PendingSignIn:
-        """The pending sign-in, or SecondFactorExpired; TooManyAttempts while the account's budget is spent."""
+        """The pending sign-in, or SecondFactorExpired, before one attempt at its second factor.
+
+        The attempt spends a unit of the account's failed sign-in budget (TooManyAttempts once it
+        is used up): a wrong code keeps it spent, `finish_second_factor` clears the budget.
+        """
         pending = await self.gate.pending(db, pending_token)
         if pending is None:
             raise SecondFactorExpired()
         user = await db.get(User, pending.user_id)
         if user is None:
             raise SecondFactorExpired()
-        if await self.failed_sign_ins.exceeded(user.email):
-            raise TooManyAttempts(
-                self.failed_sign_ins.retry_after(),
-                "Too many failed sign-ins for this account. Try again later or reset your password.",
-            )
+        await self.spend_attempt(user.email)
         return pending
 
     async def finish_second_factor(
@@ -429,15 +444,15 @@ class AuthService:
     async def fail_second_factor(
         self, db: AsyncSession, meta: RequestMeta, pending_token: str, factor: str
     ) -> NoReturn:
-        """Count a wrong code against the challenge (5 end it) and the account's failed-sign-in budget; raise."""
+        """Count a wrong code against the challenge (5 end it); raise.
+
+        The attempt already spent its unit of the account's budget in `require_pending`.
+        """
         counted = await self.gate.fail(db, pending_token)
         if counted is None:
             await db.commit()
             raise SecondFactorExpired()
         user_id, left = counted
-        user = await db.get(User, user_id)
-        if user is not None:
-            await self.failed_sign_ins.hit(user.email)
         await self.emit(
             db, EventName.SECOND_FACTOR_FAILED, meta, None, "user", user_id, factor=factor, attempts_left=left
         )
@@ -572,11 +587,8 @@ class AuthService:
     async def reauthenticate(self, db: AsyncSession, meta: RequestMeta, principal: Principal, password: str) -> None:
         """Confirm the password to make the session fresh again."""
         self.check_password_length(password)
-        if await self.failed_sign_ins.exceeded(principal.email):
-            raise TooManyAttempts(self.failed_sign_ins.retry_after())
         account = await self.credential(db, principal.user_id)
-        if not await self.passwords.verify(account.password_hash if account else None, password):
-            await self.failed_sign_ins.hit(principal.email)
+        if not await self.check_password(account, principal.email, password):
             raise InvalidInput("That password is not correct.", field="password")
         await self.sessions.mark_fresh(db, principal.session_id)
         await self.emit(db, EventName.SESSION_REAUTHENTICATED, meta, principal.user_id, "session", principal.session_id)
@@ -686,7 +698,7 @@ class AuthService:
         if password:
             self.check_password_length(password)
             account = await self.credential(db, principal.user_id)
-            if not await self.passwords.verify(account.password_hash if account else None, password):
+            if not await self.check_password(account, principal.email, password):
                 raise InvalidInput("That password is not correct.", field="password")
         else:
             self.require_fresh(principal)

@@ -96,9 +96,17 @@ def client_ip_resolver(settings: AppSettings) -> Callable[[Request[Any, Any, Any
 
 
 class WindowCounter(Protocol):
-    """Counts hits per key in fixed windows; `hit` adds one to each key and returns the new counts."""
+    """Counts hits per key in fixed windows; `hit` adds one to each key and returns the new counts.
+
+    `take_back` undoes one hit of the current window (never below zero); `clear` forgets the key's
+    current window.
+    """
 
     async def hit(self, keys: Sequence[str], window: int) -> list[int]: ...
+
+    async def take_back(self, key: str, window: int) -> None: ...
+
+    async def clear(self, key: str, window: int) -> None: ...
 
 
 class LocalCounter:
@@ -119,6 +127,14 @@ class LocalCounter:
             counts[key] = count
             result.append(count)
         return result
+
+    async def take_back(self, key: str, window: int) -> None:
+        if int(time.time()) // window == self._window_start and self._counts.get(key, 0) > 0:
+            self._counts[key] -= 1
+
+    async def clear(self, key: str, window: int) -> None:
+        if int(time.time()) // window == self._window_start:
+            self._counts.pop(key, None)
 
 
 class RedisCounter:
@@ -142,6 +158,20 @@ class RedisCounter:
             replies = await pipe.execute()
         return [int(count) for count in replies[::2]]
 
+    async def take_back(self, key: str, window: int) -> None:
+        await self._redis.eval(_TAKE_BACK, 1, f"{self._prefix}{key}:{int(time.time()) // window}")
+
+    async def clear(self, key: str, window: int) -> None:
+        await self._redis.delete(f"{self._prefix}{key}:{int(time.time()) // window}")
+
+
+# DECR only a live, positive counter: a DECR of an expired key would create one without expiry.
+_TAKE_BACK = """
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count > 0 then return redis.call('DECR', KEYS[1]) end
+return 0
+"""
+
 
 class StoreCounter:
     """Counters in any other Litestar store: a read and a write per key (not atomic across instances)."""
@@ -159,6 +189,15 @@ class StoreCounter:
             await self._store.set(full, str(count), expires_in=window)
             counts.append(count)
         return counts
+
+    async def take_back(self, key: str, window: int) -> None:
+        full = f"{key}:{int(time.time()) // window}"
+        raw = await self._store.get(full)
+        if raw and int(raw) > 0:
+            await self._store.set(full, str(int(raw) - 1), expires_in=window)
+
+    async def clear(self, key: str, window: int) -> None:
+        await self._store.delete(f"{key}:{int(time.time()) // window}")
 
 
 def counter_for(store: Store) -> WindowCounter:
@@ -259,39 +298,37 @@ class RateLimiter:
 
 
 class Budget:
-    """A fixed-window counter in a store: `hit` spends one unit, `exceeded` reads without spending."""
+    """At most `limit` units per subject (an address, an account, a key) in a fixed window.
+
+    Counted like the rate limits (`counter_for`: a dict in this process, one INCR with Redis), so
+    that a unit is spent atomically. Attempts spend their unit *before* they run: a burst of
+    attempts made at once (wrong passwords or codes against one account) cannot all pass a check
+    that none of them has counted yet. `take_back` returns the unit of an attempt that turned out
+    not to count (a right password); `reset` forgets the window (a completed sign-in).
+    """
 
     def __init__(self, store: Store, name: str, limit: int, window_seconds: int) -> None:
-        self.store = store
+        self.counter = counter_for(store)
         self.name = name
         self.limit = limit
         self.window = window_seconds
 
     def _key(self, subject: str) -> str:
-        window_start = int(time.time()) // self.window * self.window
-        return f"budget:{self.name}:{subject}:{window_start}"
+        return f"budget:{self.name}:{subject}"
 
     def retry_after(self) -> int:
         """Seconds until the current window ends."""
         return self.window - int(time.time()) % self.window
 
-    async def count(self, subject: str) -> int:
-        """Units spent in the current window."""
-        raw = await self.store.get(self._key(subject))
-        return int(raw) if raw else 0
+    async def spend(self, subject: str) -> bool:
+        """Spend one unit; False when the window's budget was already used up."""
+        (count,) = await self.counter.hit([self._key(subject)], self.window)
+        return count <= self.limit
 
-    async def exceeded(self, subject: str) -> bool:
-        """True when the subject has used up the window's budget."""
-        return await self.count(subject) >= self.limit
-
-    async def hit(self, subject: str) -> bool:
-        """Spend one unit; False (and nothing spent) when the budget was already used up."""
-        spent = await self.count(subject)
-        if spent >= self.limit:
-            return False
-        await self.store.set(self._key(subject), str(spent + 1), expires_in=self.window)
-        return True
+    async def take_back(self, subject: str) -> None:
+        """Return one unit spent in the current window."""
+        await self.counter.take_back(self._key(subject), self.window)
 
     async def reset(self, subject: str) -> None:
         """Forget the subject's spending (after a successful sign-in)."""
-        await self.store.delete(self._key(subject))
+        await self.counter.clear(self._key(subject), self.window)

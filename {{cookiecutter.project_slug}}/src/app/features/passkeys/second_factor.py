@@ -87,9 +87,10 @@ async def second_factor_verify(
     """Finish the pending sign-in with one of its user's passkeys; a failure counts as a wrong code."""
     token = gate.pending_token(request)
     meta = request_meta(request)
-    pending = await auth.pending_second_factor(db, token)
-    if pending is None:
-        raise InvalidChallenge("Your sign-in has expired. Sign in again.")
+    try:  # the attempt spends a unit of the account's failed sign-in budget, as a code would
+        pending = await auth.require_pending(db, token)
+    except gate.SecondFactorExpired:
+        raise InvalidChallenge("Your sign-in has expired. Sign in again.") from None
     try:
         await passkeys.verify(
             db, meta, binding_cookie(request, passkeys), data.response, SECOND_FACTOR, pending.user_id

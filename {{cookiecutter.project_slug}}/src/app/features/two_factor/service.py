@@ -26,7 +26,7 @@ from app.auth.service import AuthService, SignInResult
 from app.auth.sessions import Principal
 from app.core.crypto import SecretBox, hash_token
 from app.core.db import utcnow
-from app.core.errors import AppError, InvalidInput, TooManyAttempts
+from app.core.errors import AppError, InvalidInput
 from app.core.events import RequestMeta
 from app.features.two_factor.models import RecoveryCode, TwoFactor
 
@@ -152,12 +152,9 @@ class TwoFactorService:
         """The JSON API asks for the password (as Better Auth does); a fresh session also does."""
         if password:
             self.auth.check_password_length(password)
-            budget = self.auth.failed_sign_ins
-            if await budget.exceeded(principal.email):
-                raise TooManyAttempts(budget.retry_after())
             account = await self.auth.credential(db, principal.user_id)
-            if not await self.auth.passwords.verify(account.password_hash if account else None, password):
-                await budget.hit(principal.email)  # a stolen session must not guess the password freely
+            # A stolen session must not guess the password freely: the check pays with the account's budget.
+            if not await self.auth.check_password(account, principal.email, password):
                 raise InvalidInput("That password is not correct.", field="password")
             return
         self.auth.require_fresh(principal)
