@@ -81,6 +81,30 @@ async def test_password_reset_is_single_use_signs_everyone_out_and_does_not_sign
     assert ok.status_code == 200
 
 
+async def test_a_reset_ends_every_other_link_of_the_account(client: Client, inbox: Inbox) -> None:
+    email = await signed_in(client)
+    links = []
+    for _ in range(2):
+        await client.post("/api/auth/request-password-reset", json={"email": email})
+        links.append((await inbox.last(email)).link("/reset-password").split("token=")[1])
+    used = await client.post("/api/auth/reset-password", json={"token": links[1], "newPassword": NEW_PASSWORD})
+    assert used.json() == {"status": True}
+    older = await client.post("/api/auth/reset-password", json={"token": links[0], "newPassword": "yet another one 12"})
+    assert older.status_code == 400 and older.json()["code"] == "INVALID_TOKEN"
+
+
+async def test_links_mailed_to_the_old_address_die_with_an_email_change(client: Client, inbox: Inbox) -> None:
+    email = await signed_in(client)
+    await client.post("/api/auth/request-password-reset", json={"email": email})
+    reset = (await inbox.last(email)).link("/reset-password").split("token=")[1]
+    new = unique_email("new")
+    await client.post("/api/auth/change-email", json={"newEmail": new})
+    change = (await inbox.last(new)).link("/verify-email/change")
+    assert (await client.get(change.split(str(client.base_url).rstrip("/"))[1])).status_code == 200
+    late = await client.post("/api/auth/reset-password", json={"token": reset, "newPassword": NEW_PASSWORD})
+    assert late.status_code == 400 and late.json()["code"] == "INVALID_TOKEN"
+
+
 async def test_expired_reset_link_is_refused(client: Client, app: Litestar, inbox: Inbox) -> None:
     from app.auth.models import Verification
     from app.core.db import utcnow

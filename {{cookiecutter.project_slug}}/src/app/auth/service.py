@@ -204,6 +204,14 @@ class AuthService:
             raise InvalidToken()
         return str(row.identifier), str(row.payload)
 
+    async def drop_links(self, db: AsyncSession, user_id: uuid.UUID) -> None:
+        """Forget every emailed link issued to the account (reset, magic link ...), used or not.
+
+        After a password reset or change, or a change of address, a link still lying in a mailbox
+        (maybe the old address's) must not reset the password or sign in again.
+        """
+        await db.exec(delete(Verification).where(col(Verification.identifier) == str(user_id)))
+
     def link(self, path: str, **params: str | None) -> str:
         """An absolute link to this app for an email."""
         query = urlencode({k: v for k, v in params.items() if v})
@@ -539,12 +547,32 @@ class AuthService:
         await self._set_password(db, user, await self.passwords.hash(new_password))
         user.email_verified = True  # the link proved the mailbox
         db.add(user)
+        await self.drop_links(db, user.id)
         revoked = await self.sessions.revoke_all(db, user.id)
         await self.gate.revoke_trust(db, user.id)  # a browser trusted before the reset must ask again
         await self.failed_sign_ins.reset(user.email)  # the owner proved themselves: lift a lockout
         await self.emit_revoked(db, meta, user.id, revoked, "password-reset")
         await self.emit(db, EventName.PASSWORD_RESET, meta, user.id, "user", user.id, sessions_revoked=len(revoked))
         await db.commit()
+
+    async def claim_unverified(self, db: AsyncSession, meta: RequestMeta, user: User, via: str) -> None:
+        """A link mailed to the address proves it for the first time, for an account that never proved it.
+
+        Whoever signed up with the address before its owner (account pre-hijacking) set the
+        password and may hold sessions (when unverified sign-in is allowed): neither survives the
+        owner's proof of the mailbox. The owner sets a password again with "Forgot password".
+        """
+        user.email_verified = True
+        user.updated_at = utcnow()
+        db.add(user)
+        credential = await self.credential(db, user.id)
+        if credential is not None:
+            await db.delete(credential)
+        revoked = await self.sessions.revoke_all(db, user.id)
+        await self.gate.revoke_trust(db, user.id)
+        await self.emit_revoked(db, meta, user.id, revoked, "email-verified")
+        removed = credential is not None
+        await self.emit(db, EventName.EMAIL_VERIFIED, meta, user.id, "user", user.id, via=via, password_removed=removed)
 
     async def _set_password(self, db: AsyncSession, user: User, password_hash: str) -> None:
         account = await self.credential(db, user.id)
@@ -564,10 +592,11 @@ class AuthService:
         self.check_password_length(new, "newPassword")
         user = await db.get(User, principal.user_id)
         account = await self.credential(db, principal.user_id)
-        if user is None or not await self.passwords.verify(account.password_hash if account else None, current):
+        if user is None or not await self.check_password(account, principal.email, current):
             raise InvalidInput("Your current password is not correct.", field="currentPassword")
         self.check_new_password(new, user.email, "newPassword")
         await self._set_password(db, user, await self.passwords.hash(new))
+        await self.drop_links(db, user.id)
         if revoke_others:
             others = await self.sessions.revoke_all(db, user.id, keep=principal.session_id)
             await self.emit_revoked(db, meta, user.id, others, "password-changed")
@@ -653,6 +682,7 @@ class AuthService:
         user.email_verified = True
         user.updated_at = utcnow()
         db.add(user)
+        await self.drop_links(db, user.id)  # links mailed to the old address stop working
         await self.emit(db, EventName.EMAIL_CHANGED, meta, user.id, "user", user.id, old_domain=old.split("@")[-1])
         await db.commit()
         return user

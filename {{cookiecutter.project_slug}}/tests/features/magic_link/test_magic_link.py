@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from litestar import Litestar
 from sqlalchemy import update
+from sqlmodel import select
 
 from app.auth.models import Verification
+from app.core.audit import AuditLog
 from app.core.db import utcnow
 from app.core.events import RequestMeta
-from tests.conftest import Client, Inbox, sign_up_api, unique_email
+from tests.conftest import STRONG_PASSWORD, Client, Inbox, sign_up_api, signed_in, unique_email
 
 
 async def request_link(client: Client, email: str) -> int:
@@ -88,3 +90,59 @@ async def test_a_banned_user_cannot_sign_in_by_link(client: Client, app: Litesta
     response = await client.get(f"/api/auth/magic-link/verify?token={token}")
     assert response.status_code == 403 and response.json()["code"] == "BANNED_USER"
     assert (await client.get("/api/auth/get-session")).json() is None
+
+
+async def test_the_first_link_takes_an_unproven_sign_up_from_whoever_made_it(app: Litestar, inbox: Inbox) -> None:
+    """Account pre-hijacking: a squatter signs up with the owner's address, then the owner uses a link."""
+    email = unique_email()
+    async with Client(app=app) as squatter, Client(app=app) as owner:
+        squatter.headers["origin"] = owner.headers["origin"] = str(squatter.base_url).rstrip("/")
+        await signed_in(squatter, email, "the squatter's own password 1")  # unverified sign-in: development
+        assert (await squatter.get("/api/auth/get-session")).json()["user"]["emailVerified"] is False
+        await owner.post("/api/auth/sign-in/magic-link", json={"email": email})
+        token = (await inbox.last(email)).link("/magic-link/verify").split("token=")[1]
+        assert (await owner.get(f"/api/auth/magic-link/verify?token={token}")).status_code == 200
+        assert (await owner.get("/api/auth/get-session")).json()["user"]["emailVerified"] is True
+        assert (await squatter.get("/api/auth/get-session")).json() is None  # the squatter's session went
+        again = await squatter.post(
+            "/api/auth/sign-in/email", json={"email": email, "password": "the squatter's own password 1"}
+        )
+        assert again.status_code == 401  # and so did the password
+    async with app.state.db.sessions() as db:
+        rows = (await db.exec(select(AuditLog).where(AuditLog.event == "user.email_verified"))).all()
+    assert [row.data for row in rows if row.target_id and row.data.get("via")] == [
+        {"via": "magic-link", "password_removed": True}
+    ]
+
+
+async def test_a_verified_account_keeps_its_password_and_sessions(client: Client, app: Litestar, inbox: Inbox) -> None:
+    email = await signed_in(client)
+    token = (await inbox.last(email)).link("/verify-email").split("token=")[1].split("&")[0]
+    assert (await client.get(f"/api/auth/verify-email?token={token}")).json()["user"]["emailVerified"] is True
+    async with Client(app=app) as other:
+        other.headers["origin"] = str(other.base_url).rstrip("/")
+        await other.post("/api/auth/sign-in/magic-link", json={"email": email})
+        token = (await inbox.last(email)).link("/magic-link/verify").split("token=")[1]
+        assert (await other.get(f"/api/auth/magic-link/verify?token={token}")).status_code == 200
+    assert (await client.get("/api/auth/get-session")).json()["user"]["email"] == email
+    signing_in = await client.post("/api/auth/sign-in/email", json={"email": email, "password": STRONG_PASSWORD})
+    assert signing_in.status_code == 200
+
+
+async def test_a_link_planted_on_another_site_signs_nobody_in(client: Client, inbox: Inbox) -> None:
+    """Login CSRF: the API link of the planter's account, opened from another site, only shows the button."""
+    email = unique_email()
+    await sign_up_api(client, email)
+    await client.post("/api/auth/sign-in/magic-link", json={"email": email})
+    token = (await inbox.last(email)).link("/magic-link/verify").split("token=")[1]
+    path = f"/api/auth/magic-link/verify?token={token}&callbackURL=/account"
+    for site in ("cross-site", "same-site"):
+        planted = await client.get(path, headers={"sec-fetch-site": site})
+        assert planted.status_code == 303, site
+        assert planted.headers["location"] == f"/magic-link/verify?token={token}&next=%2Faccount"
+        assert "session" not in client.cookies
+    confirm = await client.get(planted.headers["location"])
+    assert confirm.status_code == 200 and "session" not in client.cookies
+    opened = await client.get(path, headers={"sec-fetch-site": "none"})  # from the mail app: signs in
+    assert opened.status_code == 302 and opened.headers["location"] == "/account"
+    assert (await client.get("/api/auth/get-session")).json()["user"]["email"] == email

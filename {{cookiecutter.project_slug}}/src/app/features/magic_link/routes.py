@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -41,7 +42,15 @@ async def verify_magic_link(
     principal: MaybePrincipal,
     token: FromQuery[str] = "",
 ) -> Response[Any]:
-    """Use a link from an API client: sets the session cookie, then redirects to a safe callbackURL."""
+    """Use a link from an API client: sets the session cookie, then redirects to a safe callbackURL.
+
+    A browser sent here by another site (Sec-Fetch-Site: cross-site or same-site) gets the
+    confirmation page instead: a link planted elsewhere must not sign the visitor in to the
+    planter's account (login CSRF). A link opened from a mail app says "none" and goes through.
+    """
+    if request.headers.get("sec-fetch-site", "none") not in ("none", "same-origin"):
+        query = urlencode({"token": token[:128], "next": request.query_params.get("callbackURL") or ""})
+        return Redirect(f"/magic-link/verify?{query}", status_code=303)
     result = await MagicLinks(auth).sign_in(
         db, request_meta(request), token, replaces=principal.session_id if principal else None
     )

@@ -8,7 +8,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.models import User
 from app.auth.service import AuthService, SignInResult
-from app.core.db import utcnow
 from app.core.errors import InvalidToken
 from app.core.events import RequestMeta
 from app.features.magic_link.settings import MagicLinkSettings
@@ -54,8 +53,6 @@ class MagicLinks:
         if user is None:
             await db.commit()
             raise InvalidToken()
-        if not user.email_verified:
-            user.email_verified = True
-            user.updated_at = utcnow()
-            db.add(user)
+        if not user.email_verified:  # the first proof of the address: what an unproven sign-up set goes
+            await self.auth.claim_unverified(db, meta, user, METHOD)
         return await self.auth.open_session(db, meta, user, METHOD, persistent=True, replaces=replaces)
