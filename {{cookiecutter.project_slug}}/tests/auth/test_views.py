@@ -90,3 +90,15 @@ async def test_pages_render(client: Client) -> None:
     for path in ["/", "/account", "/account/security"]:
         response = await client.get(path)
         assert response.status_code == 200, path
+
+
+async def test_a_boosted_form_answered_with_a_page_keeps_the_address_bar(client: Client) -> None:
+    """htmx would push the form's POST-only address: a reload would then GET it (405)."""
+    await signed_in(client)
+    boosted = {"hx-request": "true", "hx-boosted": "true"}
+    form = {"current_password": "not my password 1", "new_password": "another long passphrase 77"}
+    answer = await client.submit("/account/password", form, page="/account/security", headers=boosted)
+    assert answer.status_code == 422 and answer.headers["hx-push-url"] == "false"
+    assert (await client.get("/account/password")).status_code == 405  # why: the address is POST only
+    navigation = await client.get("/account/security", headers=boosted)
+    assert navigation.status_code == 200 and "hx-push-url" not in navigation.headers

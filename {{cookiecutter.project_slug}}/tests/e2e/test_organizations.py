@@ -125,3 +125,10 @@ async def test_invite_sign_up_through_the_link_accept_switch_and_member_limits(
     await expect(page.get_by_role("button", name="Change role Bob Builder")).to_be_visible()
     await page.set_viewport_size({"width": PHONE_WIDTH, "height": 800})
     await assert_no_horizontal_scroll(page)
+    # On a phone the open switcher stays on the screen, and every tab of the navigation is in sight.
+    await page.locator("summary.orgswitch__button").click()
+    menu = await page.locator(".orgswitch__menu").bounding_box()
+    assert menu is not None and menu["x"] >= 0 and menu["x"] + menu["width"] <= PHONE_WIDTH
+    for tab in await page.locator(".topnav__link").all():
+        box = await tab.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE_WIDTH

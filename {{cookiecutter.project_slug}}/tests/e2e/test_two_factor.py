@@ -71,6 +71,8 @@ async def test_enrol_then_sign_in_with_code_and_with_recovery_code(
     # Recovery codes, shown once: download them and copy them.
     await expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
     codes = [c.strip() for c in await page.locator("#recovery-codes code").all_inner_texts()]
+    # The address bar shows a page a reload can GET (not the POST-only address of the form: 405).
+    assert (await page.request.get(page.url)).status == 200
     assert len(codes) == 10 and all(re.fullmatch(r"[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}", c) for c in codes)
     async with page.expect_download() as info:
         await page.get_by_role("button", name="Download .txt").click()
@@ -89,6 +91,7 @@ async def test_enrol_then_sign_in_with_code_and_with_recovery_code(
     await sign_out(page)
     await sign_in(page, email, STRONG_PASSWORD)
     await expect(page.get_by_role("heading", name="Two-step verification")).to_be_visible()
+    await expect(page.get_by_label("Code from your authenticator app", exact=True)).to_be_focused()
     assert (await page.request.get("/api/auth/get-session")).ok
     assert await (await page.request.get("/api/auth/get-session")).json() is None  # not signed in yet
     await page.set_viewport_size({"width": PHONE_WIDTH, "height": 800})

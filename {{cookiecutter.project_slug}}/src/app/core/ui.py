@@ -17,6 +17,7 @@ from litestar.datastructures import Cookie
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
+from litestar.utils import url_quote
 
 FLASH_COOKIE = "flash"
 # Flash notices are keys into this table, never text from the request, so they cannot inject content.
@@ -105,15 +106,19 @@ def page(
         "header_items": state.header_items,
         "notice": notice,
         "password_min_length": state.settings.auth.password_min_length,
-        "path": request.url.path,
+        "path": request.scope["path"],  # not request.url: a malformed Host header breaks it
         "form": {},
         "errors": {},
     }
+    # A boosted form's answer would put its POST-only address in the history: a reload would then
+    # ask for it with a GET (405). The address bar keeps the page the form was on instead.
+    boosted_post = request.method != "GET" and request.headers.get("hx-boosted") == "true"
     return Template(
         template_name=template,
         context=common | context,
         status_code=status_code,
         cookies=cookie_list,
+        headers={"HX-Push-Url": "false"} if boosted_post else None,
         media_type=MediaType.HTML,
     )
 
@@ -125,8 +130,8 @@ def redirect(
     cookie_list = list(cookies)
     if notice:
         cookie_list.append(Cookie(key=FLASH_COOKIE, value=notice, max_age=60, path="/", httponly=True, samesite="lax"))
-    if is_htmx(request):
-        return Response(None, status_code=200, headers={"HX-Redirect": location}, cookies=cookie_list)
+    if is_htmx(request):  # a header carries Latin-1 only: percent-encoded as Litestar encodes Location
+        return Response(None, status_code=200, headers={"HX-Redirect": url_quote(location)}, cookies=cookie_list)
     return Redirect(location, status_code=303, cookies=cookie_list)
 
 

@@ -19,6 +19,10 @@ async def test_a_provider_can_go_while_a_passkey_remains_but_not_both(
     await register(client, device)
     passkeys = (await client.get("/api/auth/passkey/list-user-passkeys")).json()
     assert len(passkeys) == 1
+    # The sign-in methods page counts it too: not "your only way to sign in", and it says where it is.
+    methods = await client.get("/account/connections")
+    assert methods.status_code == 200 and "only way to sign in" not in methods.text
+    assert "Passkey" in methods.text and 'href="/account/security"' in methods.text
     # Two ways: the provider may go, the passkey stays ...
     unlinked = await client.post("/api/auth/unlink-account", json={"providerId": "oidc"})
     assert unlinked.status_code == 200, unlinked.text

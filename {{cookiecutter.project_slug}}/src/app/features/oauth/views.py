@@ -93,13 +93,16 @@ async def _methods_page(
     rows = await service.linked(db, user.user_id)
     linked = [(account, link, service.providers.get(account.provider_id)) for account, link in rows if link]
     has_password = any(link is None and account.provider_id == "credential" for account, link in rows)
+    # The rule that refuses to remove the last method counts what other features keep (passkeys) too.
+    total = await service.auth.sign_in_methods(db, user.user_id)
     return page(
         request,
         "oauth/connections.html",
         status_code=status_code,
         linked=linked,
         has_password=has_password,
-        total=len(rows),
+        total=total,
+        elsewhere=max(total - len(linked) - has_password, 0),
         providers=[p for p in service.providers.values() if p.name not in {a.provider_id for a, _, _ in linked}],
         **context,
     )
