@@ -7,6 +7,7 @@ a database of its own that is dropped afterwards.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import time
@@ -255,3 +256,28 @@ def one_rate_limit_window(monkeypatch: pytest.MonkeyPatch) -> None:
     """
     frozen = float(int(time.time()) // 60 * 60 + 1)
     monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: frozen))
+
+
+async def answered_before_the_link(
+    client: Client, app: Litestar, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch, path: str, subject: str
+) -> None:
+    """POST an address that has an account to `path` while its link's token is held back: the
+    answer must come first (the link's row, commit and mail would tell that the account exists);
+    then the mail whose subject holds `subject` arrives."""
+    email = unique_email()
+    await sign_up_api(client, email)
+    await app.state.mailer.drain()
+    held = asyncio.Event()
+    issue_token = app.state.auth.issue_token
+
+    async def held_issue_token(*args: Any, **kwargs: Any) -> str:
+        await held.wait()
+        return str(await issue_token(*args, **kwargs))
+
+    monkeypatch.setattr(app.state.auth, "issue_token", held_issue_token)
+    answer = await asyncio.wait_for(client.post(path, json={"email": email}), 5)
+    assert answer.status_code == 200  # answered while the link is still being made
+    assert not any(subject in mail.subject.lower() for mail in mailbox.to(email))
+    held.set()
+    await app.state.mailer.drain()
+    assert subject in mailbox.to(email)[-1].subject.lower()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from litestar import Litestar
 
-from tests.conftest import STRONG_PASSWORD, Client, Inbox, sign_up_api, unique_email
+from tests.conftest import STRONG_PASSWORD, Client, Inbox, answered_before_the_link, sign_up_api, unique_email
 from tests.core.test_security import count_hashing
+from tests.mailbox import Mailbox
 
 
 def _shape(body: dict[str, object]) -> dict[str, object]:
@@ -76,3 +78,9 @@ async def test_html_sign_up_shows_the_same_page_for_a_taken_email(client: Client
         pages.append(response.text.replace(email, "EMAIL"))
     strip = [p.split('name="_csrf_token" value="')[0] for p in pages]
     assert strip[0] == strip[1]
+
+
+async def test_the_reset_answer_does_not_wait_for_the_link(
+    client: Client, app: Litestar, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await answered_before_the_link(client, app, mailbox, monkeypatch, "/api/auth/request-password-reset", "reset")

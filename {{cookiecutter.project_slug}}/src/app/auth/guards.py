@@ -39,7 +39,7 @@ def fresh_session(back: str) -> Guard:
                 if values:
                     fields[name] = values[0] if len(values) == 1 else values
             stash: FormStash = connection.app.state.form_stash
-            handle = await stash.put(str(principal.session_id), connection.url.path, fields)
+            handle = await stash.put(str(principal.session_id), connection.scope["path"], fields)
             resume_to = f"{back}?{RESUME_PARAM}={handle}"
         raise SessionNotFresh(resume_to=resume_to)
 

@@ -47,6 +47,7 @@ from app.core.errors import (
 )
 from app.core.events import Event, EventBus, EventName, RequestMeta
 from app.core.mail import Mailer
+from app.core.names import one_line_name
 from app.core.ratelimit import Budget
 from app.settings import Settings
 
@@ -143,9 +144,9 @@ class AuthService:
 
     @staticmethod
     def clean_name(raw: str) -> str:
-        """A display name: trimmed, 1..100 characters, no control characters."""
-        name = " ".join((raw or "").split())
-        if not name or len(name) > NAME_MAX or any(ord(c) < 32 for c in name):
+        """A display name: one visible line of 1..100 characters (app.core.names)."""
+        name = one_line_name(raw, NAME_MAX)
+        if name is None:
             raise InvalidInput(f"Enter your name (at most {NAME_MAX} characters).", field="name")
         return name
 
@@ -507,16 +508,23 @@ class AuthService:
         return user
 
     async def request_password_reset(self, db: AsyncSession, meta: RequestMeta, email: str) -> None:
-        """Mail a reset link when the address has an account; the answer is the same when not."""
+        """Mail a reset link when the address has an account; the answer is the same when not.
+
+        The same in time as well: the link (a row, a commit, a rendered mail) is made after the
+        answer (`Mailer.run_later`), so that no stopwatch tells which addresses have an account.
+        """
         email = self.normalize_email(email)
         await self.spend_mail_budget(email)
         user = await self.user_by_email(db, email)
-        if user is None:
-            return
-        token = await self.issue_token(db, RESET_PASSWORD, str(user.id), self.settings.auth.reset_ttl)
-        await self.emit(db, EventName.PASSWORD_RESET_REQUESTED, meta, None, "user", user.id)
-        await db.commit()
-        self.mailer.send(email, "reset_password", name=user.name, url=self.link("/reset-password", token=token))
+        if user is not None:
+            self.mailer.run_later(self._mail_reset_link(meta, user.id, user.name, email))
+
+    async def _mail_reset_link(self, meta: RequestMeta, user_id: uuid.UUID, name: str, email: str) -> None:
+        async with AsyncSession(self.sessions.engine) as db:
+            token = await self.issue_token(db, RESET_PASSWORD, str(user_id), self.settings.auth.reset_ttl)
+            await self.emit(db, EventName.PASSWORD_RESET_REQUESTED, meta, None, "user", user_id)
+            await db.commit()
+        self.mailer.send(email, "reset_password", name=name, url=self.link("/reset-password", token=token))
 
     async def check_reset_token(self, db: AsyncSession, token: str) -> bool:
         """Whether a reset link is still usable (to show the form or the 'expired' page)."""
@@ -635,7 +643,7 @@ class AuthService:
             user.name = self.clean_name(name)
             changed.append("name")
         if image is not None:
-            if image and (len(image) > 2048 or not image.startswith("https://")):
+            if image and (len(image) > 2048 or not image.startswith("https://") or "\x00" in image):
                 raise InvalidInput("The image must be an https:// URL.", field="image")
             user.image = image or None
             changed.append("image")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,8 +36,22 @@ def request_meta(request: Request[Any, Any, Any]) -> RequestMeta:
     client_ip = request.app.state.client_ip
     trusted = request.cookies.get(request.app.state.auth.gate.trust_cookie_name) or None
     return RequestMeta(
-        ip=client_ip(request), user_agent=request.headers.get("user-agent", "")[:512] or None, trusted_device=trusted
+        ip=_address(client_ip(request)),
+        user_agent=request.headers.get("user-agent", "")[:512] or None,
+        trusted_device=trusted,
     )
+
+
+def _address(value: str) -> str | None:
+    """The client address as stored with sessions and audit rows: an IP address, or None.
+
+    The ASGI server may have taken it from X-Forwarded-For unchecked (uvicorn's --proxy-headers);
+    an IPv6 zone ("fe80::1%eth0") is dropped, so the text fits the 45 characters of an address.
+    """
+    try:
+        return str(ipaddress.ip_address(value.split("%", 1)[0]))
+    except ValueError:
+        return None
 
 
 def provide_auth(request: Request[Any, Any, Any]) -> AuthService:

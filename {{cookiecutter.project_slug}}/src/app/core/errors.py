@@ -14,6 +14,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import DataError, DBAPIError
 
 logger = logging.getLogger("app.errors")
 
@@ -135,7 +136,7 @@ class Vetoed(AppError):
 
 def wants_json(request: Request[Any, Any, Any]) -> bool:
     """JSON for the API and for clients that ask for it; HTML pages otherwise."""
-    if request.url.path.startswith("/api/"):
+    if request.scope["path"].startswith("/api/"):  # not request.url: a malformed Host header breaks it
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept
@@ -167,11 +168,12 @@ def _error_response(
 def app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Response[Any]:
     if isinstance(exc, (Unauthorized, SessionNotFresh)) and not wants_json(request):
         page = "/sign-in" if isinstance(exc, Unauthorized) else "/reauthenticate"
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        target = request.scope["path"] + (f"?{query}" if query else "")
         if isinstance(exc, SessionNotFresh) and exc.resume_to:
             target = exc.resume_to
         elif request.method != "GET":
-            target = request.headers.get("hx-current-url") or request.url.path
+            target = request.headers.get("hx-current-url") or request.scope["path"]
             target = "/" + target.split("/", 3)[-1] if target.startswith("http") else target
         location = f"{page}?{urlencode({'next': target})}"
         if request.headers.get("hx-request"):
@@ -205,8 +207,27 @@ def _validation_message(exc: ValidationException) -> str:
     return "Invalid request: " + "; ".join(parts) if parts else "The request body is not valid."
 
 
+def unreadable_body_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A body the JSON decoder cannot read: not UTF-8 (msgspec raises UnicodeDecodeError, not its
+    DecodeError) or nested past the recursion limit (RecursionError), in a request or a credential."""
+    logger.info("Unreadable input on %s %s: %s", request.method, request.scope["path"], type(exc).__name__)
+    message = "The request could not be read: send UTF-8 JSON, not nested so deeply."
+    return _error_response(request, 400, "BAD_REQUEST", message)
+
+
+def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
+    """A value the database refuses is the request's fault (SQLSTATE class 22, "data exception":
+    PostgreSQL's answer to a NUL character or a string over its column's length); any other
+    database error is ours."""
+    if not isinstance(exc, DataError) and not str(getattr(exc.orig, "sqlstate", "") or "").startswith("22"):
+        return internal_error_handler(request, exc)
+    logger.info("Value refused by the database on %s %s: %s", request.method, request.scope["path"], exc.orig)
+    message = "A value in the request is too long or contains a character that cannot be stored."
+    return _error_response(request, 400, "VALIDATION_ERROR", message)
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    logger.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    logger.exception("Unhandled error on %s %s", request.method, request.scope["path"], exc_info=exc)
     return _error_response(
         request, HTTP_500_INTERNAL_SERVER_ERROR, "INTERNAL_SERVER_ERROR", "Something went wrong on our side."
     )
@@ -215,5 +236,8 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     AppError: app_error_handler,
     HTTPException: http_error_handler,
+    UnicodeDecodeError: unreadable_body_handler,
+    RecursionError: unreadable_body_handler,
+    DBAPIError: database_error_handler,
     Exception: internal_error_handler,
 }

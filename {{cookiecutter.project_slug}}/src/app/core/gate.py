@@ -17,12 +17,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from litestar.enums import ScopeType
+from litestar.exceptions import NotFoundException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 Header = tuple[bytes, bytes]
 Step = Callable[[Scope], Awaitable[list[Header]]]
 Check = Callable[[Scope], None]
 SKIPPED_PREFIX = "/static/"
+NAME_MAX = 255  # bytes in a file name on Linux; characters here, checked only on static paths
 
 
 class RequestGate:
@@ -38,6 +40,8 @@ class RequestGate:
 
         async def gate(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != ScopeType.HTTP or scope["path"].startswith(SKIPPED_PREFIX):
+                if not _servable(scope["path"]):
+                    raise NotFoundException()
                 await app(scope, receive, send)
                 return
             added = await limiter(scope) if limiter is not None else []
@@ -49,6 +53,12 @@ class RequestGate:
             await app(scope, receive, _adding(send, added, cookies))
 
         return gate
+
+
+def _servable(path: str) -> bool:
+    """False for a path no file can have (a NUL, a name over 255 characters), which the static
+    files router would answer with a 500 (ValueError: embedded null byte; ENAMETOOLONG)."""
+    return "\x00" not in path and all(len(part) <= NAME_MAX for part in path.split("/"))
 
 
 def _adding(send: Send, headers: list[Header], cookies: list[Header]) -> Send:

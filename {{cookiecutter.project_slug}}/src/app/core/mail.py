@@ -2,6 +2,8 @@
 
 Sending never blocks the request that caused it: `Mailer.send` renders the message, then hands
 it to a background task; `Mailer.drain()` waits for pending sends (shutdown and tests).
+`Mailer.run_later` runs the whole work of a mail in the background, when even its time must not
+show in the answer (a reset link is made only for an address that has an account).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -61,9 +64,25 @@ class Mailer:
     def send(self, to: str, template: str, **context: Any) -> None:
         """Render now, deliver in the background."""
         mail = self.render(to, template, **context)
+        self._start(self._deliver(mail))
+
+    def run_later(self, job: Coroutine[Any, Any, None]) -> None:
+        """Run `job` (which ends by sending a mail) after the answer, counted by `drain` like a delivery."""
+        self._start(self._run(job))
+
+    async def _run(self, job: Coroutine[Any, Any, None]) -> None:
+        try:
+            await job
+        except Exception:
+            logger.exception("A background mail job failed")
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def _start(self, work: Coroutine[Any, Any, None]) -> None:
         with self._lock:
             self._in_flight += 1
-        task = asyncio.get_running_loop().create_task(self._deliver(mail))
+        task = asyncio.get_running_loop().create_task(work)
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 

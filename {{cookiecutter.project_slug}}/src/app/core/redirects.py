@@ -17,12 +17,16 @@ def safe_redirect(target: str | None, trusted_origins: Iterable[str], default: s
         return default
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
         return default
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+        hostname = parts.hostname
+    except ValueError:  # e.g. "http://[::1": an unclosed IPv6 literal
+        return default
     if not parts.scheme and not parts.netloc:
         if target.startswith("/") and not target.startswith("//"):
             return target
         return default
-    if parts.scheme not in ("http", "https") or parts.username or parts.password or not parts.hostname:
+    if parts.scheme not in ("http", "https") or parts.username or parts.password or not hostname:
         return default
     origin = f"{parts.scheme}://{parts.netloc}".lower()
     if origin in {o.rstrip("/").lower() for o in trusted_origins}:

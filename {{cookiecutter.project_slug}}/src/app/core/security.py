@@ -110,7 +110,10 @@ def _encoded(headers: list[tuple[str, str]]) -> tuple[list[tuple[bytes, bytes]],
 
 
 def _origin_of(url: str) -> str | None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. "http://[::1/": an unclosed IPv6 literal
+        return None
     if not parts.scheme or not parts.netloc:
         return None
     return f"{parts.scheme}://{parts.netloc}".lower()

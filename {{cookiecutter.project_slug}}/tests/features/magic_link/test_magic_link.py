@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from litestar import Litestar
 from sqlalchemy import update
 from sqlmodel import select
@@ -10,7 +11,16 @@ from app.auth.models import Verification
 from app.core.audit import AuditLog
 from app.core.db import utcnow
 from app.core.events import RequestMeta
-from tests.conftest import STRONG_PASSWORD, Client, Inbox, sign_up_api, signed_in, unique_email
+from tests.conftest import (
+    STRONG_PASSWORD,
+    Client,
+    Inbox,
+    answered_before_the_link,
+    sign_up_api,
+    signed_in,
+    unique_email,
+)
+from tests.mailbox import Mailbox
 
 
 async def request_link(client: Client, email: str) -> int:
@@ -146,3 +156,9 @@ async def test_a_link_planted_on_another_site_signs_nobody_in(client: Client, in
     opened = await client.get(path, headers={"sec-fetch-site": "none"})  # from the mail app: signs in
     assert opened.status_code == 302 and opened.headers["location"] == "/account"
     assert (await client.get("/api/auth/get-session")).json()["user"]["email"] == email
+
+
+async def test_the_answer_does_not_wait_for_the_link(
+    client: Client, app: Litestar, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await answered_before_the_link(client, app, mailbox, monkeypatch, "/api/auth/sign-in/magic-link", "sign-in link")

@@ -280,3 +280,13 @@ async def test_with_the_cookie_cache_the_active_organization_follows_this_browse
     finally:
         await ada.client.aclose()
         await app.state.mailer.drain()
+
+
+async def test_a_nul_in_a_slug_or_an_address_is_not_found_not_a_500(people: People) -> None:
+    """PostgreSQL refuses a NUL in a text parameter: no such slug or member is looked up at all."""
+    (ada,) = await people(1)
+    org = await create_org(ada, "Nul")
+    assert (await ada.get("get-full-organization", organizationSlug="a\x00b")).status_code == 404
+    assert (await ada.post("set-active", {"organizationSlug": "a\u0000"})).status_code == 404
+    removed = await ada.post("remove-member", {"memberIdOrEmail": "a\u0000b@example.com", "organizationId": org["id"]})
+    assert 400 <= removed.status_code < 500

@@ -60,11 +60,16 @@ class SoftAuthenticator:
         flags: int = UP | UV,
         credential_id: bytes | None = None,
         challenge: str | None = None,
+        public_key: bytes | None = None,
     ) -> dict[str, Any]:
-        """A registration response (attestation "none") for creation options from the server."""
+        """A registration response (attestation "none") for creation options from the server.
+
+        `public_key` replaces the COSE key of the credential (to send one no server can use)."""
         key = ec.generate_private_key(ec.SECP256R1())
         numbers = key.public_key().public_numbers()
-        cose = encode_cbor({1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")})
+        cose = public_key or encode_cbor(
+            {1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")}
+        )
         cred_id = credential_id or secrets.token_bytes(32)
         credential = Credential(cred_id, key, base64url_to_bytes(options["user"]["id"]), rp_id or self.rp_id)
         auth_data = (

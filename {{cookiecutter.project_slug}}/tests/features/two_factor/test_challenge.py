@@ -143,6 +143,15 @@ async def test_parallel_wrong_codes_get_no_more_tries_than_the_budget(make_app: 
         assert (await client.get("/api/auth/get-session")).json() is None
 
 
+async def test_digits_of_other_scripts_are_a_wrong_code_not_a_500(client: Client) -> None:
+    """ "١٢٣٤٥٦" passes str.isdigit, then hmac.compare_digest refuses non-ASCII text with a TypeError."""
+    email, _, _ = await _enrolled(client)
+    await password_sign_in(client, email)
+    for code_text in ("\u0661\u0662\u0663\u0664\u0665\u0666", "\uff11\uff12\uff13\uff14\uff15\uff16"):
+        response = await client.post("/api/auth/two-factor/verify-totp", json={"code": code_text})
+        assert response.status_code == 401 and "not correct" in response.json()["message"]
+
+
 async def test_expired_challenge(client: Client, app: Litestar) -> None:
     email, secret, _ = await _enrolled(client)
     await password_sign_in(client, email)

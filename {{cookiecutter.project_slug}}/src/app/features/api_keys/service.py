@@ -29,6 +29,7 @@ from app.core.crypto import hash_token
 from app.core.db import DirectReader, KeyedLookup, utcnow
 from app.core.errors import AppError, InvalidInput, TooManyAttempts
 from app.core.events import RequestMeta
+from app.core.names import one_line_name
 from app.core.ratelimit import Budget
 from app.features.api_keys.keys import KEY_PREFIX, START_LENGTH, looks_like_key, new_key
 from app.features.api_keys.models import ApiKey
@@ -123,9 +124,9 @@ class ApiKeys:
 
     @staticmethod
     def clean_name(raw: str) -> str:
-        """A key's name: trimmed, 1..100 characters, no control characters."""
-        name = " ".join((raw or "").split())
-        if not name or len(name) > NAME_MAX or any(ord(c) < 32 for c in name):
+        """A key's name: one visible line of 1..100 characters (app.core.names)."""
+        name = one_line_name(raw, NAME_MAX)
+        if name is None:
             raise InvalidInput(f"Enter a name for the key (at most {NAME_MAX} characters).", field="name")
         return name
 

@@ -25,24 +25,31 @@ class MagicLinks:
         self.settings = MagicLinkSettings()
 
     async def request(self, db: AsyncSession, meta: RequestMeta, email: str, next_path: str | None = None) -> None:
-        """Mail a link when the address has an account, a sign-up pointer when not; the answer is the same."""
+        """Mail a link when the address has an account, a sign-up pointer when not; the answer is the same.
+
+        The same in time as well: either mail is made after the answer (`Mailer.run_later`), the
+        link's row and commit included, so that no stopwatch tells which addresses have an account.
+        """
         email = self.auth.normalize_email(email)
         await self.auth.spend_mail_budget(email)
         user = await self.auth.user_by_email(db, email)
         if user is None:
-            self.auth.mailer.send(email, "magic_link_no_account", sign_up_url=self.auth.link("/sign-up"))
-            return
-        token = await self.auth.issue_token(db, PURPOSE, str(user.id), self.settings.ttl)
-        await self.auth.emit(db, LINK_REQUESTED, meta, None, "user", user.id)
-        await db.commit()
-        minutes = self.settings.ttl // 60
-        self.auth.mailer.send(
-            email,
-            "magic_link",
-            name=user.name,
-            minutes=minutes,
-            url=self.auth.link("/magic-link/verify", token=token, next=next_path),
-        )
+            self.auth.mailer.run_later(self._mail_sign_up_pointer(email))
+        else:
+            self.auth.mailer.run_later(self._mail_link(meta, user.id, user.name, email, next_path))
+
+    async def _mail_sign_up_pointer(self, email: str) -> None:
+        self.auth.mailer.send(email, "magic_link_no_account", sign_up_url=self.auth.link("/sign-up"))
+
+    async def _mail_link(
+        self, meta: RequestMeta, user_id: uuid.UUID, name: str, email: str, next_path: str | None
+    ) -> None:
+        async with AsyncSession(self.auth.sessions.engine) as db:
+            token = await self.auth.issue_token(db, PURPOSE, str(user_id), self.settings.ttl)
+            await self.auth.emit(db, LINK_REQUESTED, meta, None, "user", user_id)
+            await db.commit()
+        url = self.auth.link("/magic-link/verify", token=token, next=next_path)
+        self.auth.mailer.send(email, "magic_link", name=name, minutes=self.settings.ttl // 60, url=url)
 
     async def sign_in(
         self, db: AsyncSession, meta: RequestMeta, token: str, replaces: uuid.UUID | None = None

@@ -16,6 +16,8 @@ from app.core.db import utcnow
 from app.features.oauth.models import OAuthAccount
 from app.features.oauth.profiles import Profile
 
+TOKEN_LIFETIME_MAX = 10 * 365 * 24 * 3600  # an access token said to outlive this is stored as "unknown"
+
 
 class LinkedAccounts:
     """Rows of `account` + `oauth_account` for provider identities."""
@@ -57,7 +59,10 @@ class LinkedAccounts:
         scope = token.get("scope")
         link.scope = scope[:1024] if isinstance(scope, str) else None
         expires_in = token.get("expires_in")
-        link.expires_at = utcnow() + timedelta(seconds=int(expires_in)) if isinstance(expires_in, int) else None
+        if isinstance(expires_in, int) and 0 <= expires_in <= TOKEN_LIFETIME_MAX:  # else: unknown, not an overflow
+            link.expires_at = utcnow() + timedelta(seconds=expires_in)
+        else:
+            link.expires_at = None
         if profile is not None:
             link.email = profile.email[:254] if profile.email else None
             link.email_verified = profile.email_verified

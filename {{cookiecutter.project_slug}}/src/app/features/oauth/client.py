@@ -142,7 +142,7 @@ class ProviderClient:
                     code_verifier=code_verifier,
                     headers={"accept": "application/json"},
                 )
-        except (AuthlibBaseError, httpx.HTTPError, ValueError) as error:
+        except (AuthlibBaseError, httpx.HTTPError, ValueError, RecursionError) as error:
             raise ProviderError(
                 f"{self.provider.label} did not accept the sign-in. Start again.", "token-exchange"
             ) from error
@@ -156,7 +156,7 @@ class ProviderClient:
         try:
             async with self._oauth("") as oauth:
                 token = await oauth.refresh_token(metadata.token_endpoint, refresh_token=refresh_token)
-        except (AuthlibBaseError, httpx.HTTPError, ValueError) as error:
+        except (AuthlibBaseError, httpx.HTTPError, ValueError, RecursionError) as error:
             raise ProviderError(f"{self.provider.label} did not renew the access.", "refresh") from error
         if not isinstance(token, dict) or not token.get("access_token"):
             raise ProviderError(f"{self.provider.label} did not renew the access.", "refresh")

@@ -21,6 +21,7 @@ class Profile:
     image: str | None
 
 
+SUBJECT_MAX = 255
 # Personal Microsoft accounts live in this tenant; Microsoft verified their address at sign-up.
 MICROSOFT_CONSUMERS_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
 
@@ -40,15 +41,24 @@ def email_verified(provider_name: str, trusts_email_claim: bool, claims: dict[st
 
 
 def _https(url: Any) -> str | None:
-    return url if isinstance(url, str) and url.startswith("https://") and len(url) <= 2048 else None
+    ok = isinstance(url, str) and url.startswith("https://") and len(url) <= 2048 and "\x00" not in url
+    return url if ok else None
 
 
 def _text(value: Any) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None
+    return value.replace("\x00", "").strip() or None if isinstance(value, str) else None
 
 
 async def read_profile(client: ProviderClient, token: dict[str, Any], nonce: str | None) -> Profile:
     """Verify what the provider returned and read the profile from it."""
+    profile = await _read_profile(client, token, nonce)
+    # The subject keys the account (a column of 255): a provider's odd one refuses the sign-in, not the server.
+    if not 0 < len(profile.subject) <= SUBJECT_MAX or "\x00" in profile.subject:
+        raise ProviderError(f"{client.provider.label} did not say who you are.", "subject")
+    return profile
+
+
+async def _read_profile(client: ProviderClient, token: dict[str, Any], nonce: str | None) -> Profile:
     provider = client.provider
     access_token = str(token["access_token"])
     if provider.is_oidc:

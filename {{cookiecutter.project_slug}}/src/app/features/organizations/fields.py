@@ -7,6 +7,7 @@ import unicodedata
 from urllib.parse import urlsplit
 
 from app.core.errors import InvalidInput
+from app.core.names import one_line_name
 from app.features.organizations import access
 
 NAME_MAX = 100
@@ -22,9 +23,9 @@ def slugify(name: str) -> str:
 
 
 def clean_name(raw: str) -> str:
-    """An organization's name: trimmed, 1..100 characters, no control characters."""
-    name = " ".join((raw or "").split())
-    if not name or len(name) > NAME_MAX or any(ord(c) < 32 or ord(c) == 127 for c in name):
+    """An organization's name: one visible line of 1..100 characters (app.core.names)."""
+    name = one_line_name(raw, NAME_MAX)
+    if name is None:
         raise InvalidInput(f"Enter the organization's name (at most {NAME_MAX} characters).", field="name")
     return name
 

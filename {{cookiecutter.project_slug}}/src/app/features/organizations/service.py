@@ -30,7 +30,7 @@ from app.features.organizations.errors import (
     RoleTooHigh,
     SlugTaken,
 )
-from app.features.organizations.fields import SLUG_MAX, clean_logo, clean_name, clean_role, clean_slug, slugify
+from app.features.organizations.fields import SLUG_RE, clean_logo, clean_name, clean_role, clean_slug, slugify
 from app.features.organizations.models import ActiveOrganization, Member, Organization
 
 CREATED = "organization.created"
@@ -101,7 +101,10 @@ class Organizations:
 
     async def by_slug(self, db: AsyncSession, slug: str) -> Organization | None:
         """An organization by slug, whoever asks (callers authorize afterwards)."""
-        query = select(Organization).where(col(Organization.slug) == (slug or "").strip().lower()[:SLUG_MAX])
+        slug = (slug or "").strip().lower()
+        if not SLUG_RE.fullmatch(slug):  # no slug can be this: no query (PostgreSQL refuses a NUL in one)
+            return None
+        query = select(Organization).where(col(Organization.slug) == slug)
         result: Organization | None = (await db.exec(query)).first()
         return result
 

@@ -55,7 +55,7 @@ def _errors(error: AppError) -> dict[str, Any]:
 
 async def fresh_here(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """`fresh_session` for a page whose path holds an id: come back to the same page, form kept."""
-    checked = fresh_session(connection.url.path)(connection, handler)
+    checked = fresh_session(connection.scope["path"])(connection, handler)
     if checked is not None:
         await checked
 

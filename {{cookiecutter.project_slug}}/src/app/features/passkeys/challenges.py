@@ -43,7 +43,7 @@ def client_challenge(client_data_b64: str) -> bytes:
     try:
         client_data = json.loads(base64url_to_bytes(client_data_b64))
         return base64url_to_bytes(client_data["challenge"])
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, RecursionError) as error:  # json.loads: RecursionError when deeply nested
         raise InvalidChallenge("The passkey response could not be read.") from error
 
 

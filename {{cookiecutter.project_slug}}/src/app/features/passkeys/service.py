@@ -24,7 +24,6 @@ from webauthn import (
     verify_registration_response,
 )
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
-from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
     AuthenticatorTransport,
@@ -39,6 +38,7 @@ from app.auth.sessions import Principal
 from app.core.db import utcnow
 from app.core.errors import AppError, EmailNotVerified, InvalidInput
 from app.core.events import EventName, RequestMeta
+from app.core.names import one_line_name
 from app.features.passkeys.challenges import Challenges, client_challenge
 from app.features.passkeys.models import Passkey
 from app.features.passkeys.names import default_name
@@ -49,6 +49,8 @@ TIMEOUT_MS = 300_000
 REGISTER, SIGN_IN, SECOND_FACTOR, REAUTHENTICATE = "register", "sign-in", "second-factor", "reauthenticate"
 # Ceremonies where the passkey stands in for a password as well: user verification is required.
 VERIFYING = (SIGN_IN, REAUTHENTICATE)
+# What the library said stays in the audit log (passkey.failed); people get a sentence.
+_NOT_REGISTERED = "The passkey could not be registered. Try again, or use another device or browser."
 
 
 class PasskeyRejected(AppError):
@@ -135,9 +137,9 @@ class Passkeys:
 
     @staticmethod
     def clean_name(raw: str | None) -> str:
-        """A passkey name: trimmed, 1..100 characters, no control characters."""
-        name = " ".join((raw or "").split())
-        if not name or len(name) > NAME_MAX or any(ord(c) < 32 for c in name):
+        """A passkey name: one visible line of 1..100 characters (app.core.names)."""
+        name = one_line_name(raw, NAME_MAX)
+        if name is None:
             raise InvalidInput(f"Enter a name of at most {NAME_MAX} characters.", field="name")
         return name
 
@@ -211,9 +213,9 @@ class Passkeys:
                 require_user_presence=True,
                 require_user_verification=verify,
             )
-        except (WebAuthnException, ValueError, KeyError, TypeError) as error:
+        except Exception as error:  # untrusted bytes parsed by py_webauthn, cbor2 and cryptography: any error refuses
             await self._failed(db, meta, user_id, "registration", str(error))
-            raise PasskeyRejected(f"The passkey could not be registered: {error}") from error
+            raise PasskeyRejected(_NOT_REGISTERED) from error
         inner = response.get("response")
         listed = inner.get("transports") if isinstance(inner, dict) else None
         known = AuthenticatorTransport._value2member_map_
@@ -340,7 +342,7 @@ class Passkeys:
                 credential_current_sign_count=passkey.sign_count,
                 require_user_verification=purpose in VERIFYING,
             )
-        except (WebAuthnException, ValueError, KeyError, TypeError) as error:
+        except Exception as error:  # untrusted bytes parsed by py_webauthn, cbor2 and cryptography: any error refuses
             await self._failed(db, meta, passkey.user_id, purpose, str(error))
             raise PasskeyRejected() from error
         # Compare-and-set, so that two uses of one assertion cannot both pass the sign-count check.

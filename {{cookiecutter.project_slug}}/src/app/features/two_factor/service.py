@@ -36,6 +36,7 @@ RECOVERY_CODE_COUNT = 10
 # No 0/o, 1/l/i: codes are read off paper. 12 characters of 31 ≈ 59 bits each.
 CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 SEED_LENGTH = 32  # base32 characters: 160 bits
+_DIGITS = frozenset("0123456789")
 ENABLED = "two_factor.enabled"
 DISABLED = "two_factor.disabled"
 CODES_REGENERATED = "two_factor.recovery_codes_regenerated"
@@ -238,7 +239,7 @@ class TwoFactorService:
     @staticmethod
     def _matching_step(secret: str, code: str, now: float | None = None) -> int | None:
         """The time step (now, or one either side) whose code this is; None if none."""
-        code = "".join(ch for ch in (code or "") if ch.isdigit())
+        code = "".join(ch for ch in (code or "") if ch in _DIGITS)  # "١٢٣" are digits too, not ours
         if len(code) != 6:
             return None
         totp = pyotp.TOTP(secret)
