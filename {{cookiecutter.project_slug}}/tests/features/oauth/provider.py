@@ -58,6 +58,7 @@ class Misbehaviour:
     aud: str | None = None  # an audience other than the client
     iss_param: str | None = "own"  # RFC 9207 `iss` in the redirect: "own", another URL, or None (omitted)
     drop_id_token: bool = False
+    expires_in: int | None = None  # the access token's lifetime in the token response, instead of 3600
 
 
 @dataclass
@@ -369,9 +370,12 @@ class OIDCProvider:
         def token() -> Any:
             provider.token_requests.append(dict(request.form))
             response = server.create_token_response()
-            if provider.misbehave.drop_id_token and response.is_json:
+            if response.is_json and (provider.misbehave.drop_id_token or provider.misbehave.expires_in is not None):
                 body = response.get_json()
-                body.pop("id_token", None)
+                if provider.misbehave.drop_id_token:
+                    body.pop("id_token", None)
+                if provider.misbehave.expires_in is not None:
+                    body["expires_in"] = provider.misbehave.expires_in
                 response.set_data(json.dumps(body))
             return response
 

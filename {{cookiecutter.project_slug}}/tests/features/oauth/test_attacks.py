@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from app.core.audit import AuditLog
 from app.core.db import utcnow
-from app.features.oauth.models import OAuthState
+from app.features.oauth.models import OAuthAccount, OAuthState
 from tests.conftest import BASE_URL, Client, sign_up_api, unique_email
 from tests.features.oauth.conftest import approve, sign_in_with_provider, start
 from tests.features.oauth.provider import OIDCProvider
@@ -183,3 +183,26 @@ async def test_provider_error_text_is_never_shown_as_is(client: Client, idp: OID
     callback = await approve(await start(client), decision="deny")
     text = await refused(client, callback.replace("access_denied", "Call%20us%20at%20555-0100"))
     assert "555-0100" not in text and "did not sign you in (error)" in text
+
+
+@pytest.mark.parametrize("subject", ["x" * 300, "a\u0000b"])
+async def test_a_subject_no_account_can_be_keyed_by_is_a_refusal(
+    client: Client, idp: OIDCProvider, subject: str
+) -> None:
+    """The (issuer, subject) key is a column of 255: an odd subject refuses the sign-in, not the server."""
+    idp.identity.email = unique_email("odd-subject")
+    idp.identity.sub = subject
+    response = await sign_in_with_provider(client)
+    assert response.status_code == 400 and "did not say who you are" in response.text
+    assert await signed_in_user(client) is None
+
+
+async def test_an_absurd_token_lifetime_is_stored_as_unknown(client: Client, idp: OIDCProvider, app: Litestar) -> None:
+    idp.identity.email = unique_email("lifetime")
+    idp.misbehave.expires_in = 10**15  # past what a datetime can hold: was an OverflowError
+    response = await sign_in_with_provider(client)
+    assert response.status_code == 303
+    assert (await signed_in_user(client)) is not None
+    async with app.state.db.sessions() as db:
+        links = (await db.exec(select(OAuthAccount))).all()
+    assert [link.expires_at for link in links] == [None]
