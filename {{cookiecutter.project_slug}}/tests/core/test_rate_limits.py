@@ -36,7 +36,15 @@ async def test_sign_in_is_limited_per_ip_with_retry_after(make_app: AppFactory) 
         limited = await client.post("/api/auth/sign-in/email", json=body)
         assert limited.status_code == 429
         assert int(limited.headers["retry-after"]) > 0
-        assert limited.json()["code"] == "TOO_MANY_REQUESTS"
+        assert limited.json() == {
+            "code": "TOO_MANY_REQUESTS",
+            "message": "Too many requests from your network. Wait a minute and try again.",
+        }
+        # A boosted form gets the refusal next to it (the notice region), and keeps what was typed.
+        boosted = {"hx-request": "true", "hx-boosted": "true"}
+        form = await client.post("/sign-in", data={"email": unique_email(), "password": "x"}, headers=boosted)
+        assert form.status_code == 429 and form.headers["hx-retarget"] == "#notice-region"
+        assert "The form is kept as it is." in form.text and "<html" not in form.text
         assert (await other.post("/api/auth/sign-in/email", json=body)).status_code == 401
 
 

@@ -145,6 +145,12 @@ async def test_html_forms_need_the_csrf_token(client: Client) -> None:
     await client.post("/api/auth/sign-out")
     refused = await client.post("/sign-in", data={"email": email, "password": STRONG_PASSWORD})
     assert refused.status_code == 403
+    assert "This form has expired" in refused.text and "INVALID_CSRF_TOKEN" in refused.text
+    boosted = {"hx-request": "true", "hx-boosted": "true"}
+    in_place = await client.post("/sign-in", data={"email": email, "password": "x"}, headers=boosted)
+    assert in_place.status_code == 403 and in_place.headers["hx-retarget"] == "#notice-region"
+    assert in_place.headers["hx-reswap"] == "innerHTML" and "<html" not in in_place.text
+    assert "Copy what you typed, reload the page and send it again." in in_place.text
     accepted = await client.submit("/sign-in", {"email": email, "password": STRONG_PASSWORD})
     assert accepted.status_code == 303
     assert accepted.headers["location"] == "/"

@@ -151,6 +151,22 @@ async def test_wrong_password_error_is_shown_in_place_keeping_the_email_only(
     await expect(page.get_by_role("heading", name="Welcome, Ada Lovelace")).to_be_visible()
 
 
+async def test_an_expired_form_token_is_said_next_to_the_form_which_keeps_what_was_typed(
+    page: Page, live_server: LiveServer, console: ConsoleWatch
+) -> None:
+    """The CSRF check refuses before any handler runs: the answer lands in the notice region."""
+    console.expect_status(403)
+    email = unique_email("e2e-csrf")
+    await page.goto("/sign-in")
+    await page.evaluate("window.notReloaded = true")
+    await page.context.clear_cookies()  # the form's token no longer matches any cookie
+    await sign_in(page, email, "whatever was typed 1")
+    await expect(page.locator("#notice-region [role=alert]")).to_contain_text("This form has expired")
+    await expect(page.get_by_label("Email", exact=True)).to_have_value(email)
+    assert page.url.endswith("/sign-in")
+    assert await page.evaluate("window.notReloaded === true"), "the refusal replaced the page"
+
+
 @pytest.mark.parametrize("path", ["/sign-in", "/sign-up", "/forgot-password"])
 async def test_entrance_pages_fit_a_phone_without_sideways_scrolling(page: Page, path: str) -> None:
     await page.set_viewport_size({"width": PHONE_WIDTH, "height": 740})

@@ -142,11 +142,38 @@ def wants_json(request: Request[Any, Any, Any]) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
+CSRF_FAILED = "CSRF token verification failed"  # all that Litestar's CSRF middleware says
+CSRF_MESSAGE = "This form has expired: its security token no longer matches."
+RATE_LIMITED = "Too many requests from your network. Wait a minute and try again."
+# Refusals before a form's handler ran, by code, and what to do next: on an error page, or (for a
+# boosted form) next to the form, which keeps what was typed.
+_FORM_REFUSALS = {
+    "INVALID_CSRF_TOKEN": (
+        "Go back, reload the page and send it again.",
+        "Copy what you typed, reload the page and send it again.",
+    ),
+    "TOO_MANY_REQUESTS": ("", "The form is kept as it is."),
+    "INVALID_ORIGIN": ("", ""),
+}
+
+
 def _error_response(
     request: Request[Any, Any, Any], status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> Response[Any]:
     if wants_json(request):
         return Response({"code": code, "message": message}, status_code=status, headers=headers)
+    on_page, next_to_form = _FORM_REFUSALS.get(code, ("", ""))
+    if code in _FORM_REFUSALS and request.method != "GET" and request.headers.get("hx-boosted") == "true":
+        # The answer goes into the page's notice region instead of replacing the page and the form.
+        swap = {"HX-Retarget": "#notice-region", "HX-Reswap": "innerHTML", "HX-Push-Url": "false"}
+        return Template(
+            template_name="errors/_refused_form.html",
+            context={"message": f"{message} {next_to_form}".strip()},
+            status_code=status,
+            headers={**(headers or {}), **swap},
+            media_type=MediaType.HTML,
+        )
+    message = f"{message} {on_page}".strip()
     template = "errors/404.html" if status == 404 else "errors/error.html"
     if status >= 500:
         template = "errors/500.html"
@@ -191,7 +218,11 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     if isinstance(exc, ValidationException):
         message = _validation_message(exc)
         return _error_response(request, 400, "VALIDATION_ERROR", message, headers)
+    if status == 403 and exc.detail == CSRF_FAILED:
+        return _error_response(request, 403, "INVALID_CSRF_TOKEN", CSRF_MESSAGE, headers)
     message = exc.detail if status < 500 and exc.detail else "Something went wrong."
+    if status == 429 and message == "Too Many Requests":  # the request gate's rate limit
+        message = RATE_LIMITED
     if status == 404:
         message = "We could not find that page."
     return _error_response(request, status, HTTP_CODES.get(status, "ERROR"), message, headers)
