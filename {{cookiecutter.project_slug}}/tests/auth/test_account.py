@@ -151,7 +151,9 @@ async def test_change_email_to_a_taken_address_reveals_nothing(client: Client, i
 async def test_delete_account_needs_the_typed_confirmation(client: Client, app: Litestar) -> None:
     email = await signed_in(client)
     refused = await client.submit("/account/delete", {"confirm": "yes"}, page="/account/security")
-    assert refused.status_code == 422
+    assert refused.status_code == 422 and f"That is not your email address ({email})." in refused.text
+    empty = await client.submit("/account/delete", {"confirm": " "}, page="/account/security")
+    assert empty.status_code == 422 and "Type your email address to confirm." in empty.text
     done = await client.submit("/account/delete", {"confirm": email.upper()}, page="/account/security")
     assert done.status_code == 303
     async with app.state.db.sessions() as db:

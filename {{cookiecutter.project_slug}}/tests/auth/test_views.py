@@ -46,6 +46,16 @@ async def test_sign_up_form_errors_are_inline(client: Client) -> None:
     assert 'value="Ada"' in response.text
 
 
+async def test_sign_up_shows_every_field_error_at_once(client: Client) -> None:
+    """Not one per round trip: the password would have to be typed again for each."""
+    response = await client.submit("/sign-up", {"name": " ", "email": "nope", "password": "short"})
+    assert response.status_code == 422
+    assert response.text.count('aria-invalid="true"') == 3
+    assert "Enter your name" in response.text and "Enter a valid email address." in response.text
+    assert "at least" in response.text.lower()
+    assert response.text.count(" autofocus") == 1  # the first invalid field only
+
+
 async def test_names_are_escaped(client: Client) -> None:
     await signed_in(client)
     await client.post("/api/auth/update-user", json={"name": "<script>alert(1)</script>"})

@@ -155,7 +155,8 @@ async def delete_account_submit(
     """Delete the account after a typed confirmation (and a fresh session)."""
     form = await form_data(request, ["confirm"])
     if form["confirm"].strip().lower() != user.email.lower():
-        error = InvalidInput("Type your email address to confirm.", field="confirm")
+        typed = "Type your email address to confirm." if not form["confirm"].strip() else None
+        error = InvalidInput(typed or f"That is not your email address ({user.email}).", field="confirm")
         return await render_security(request, db, sessions, user, **_error_context(error, form, "delete"))
     await auth.delete_user(db, request_meta(request), user)
     return redirect(request, "/sign-in", notice="account-deleted", cookies=auth.sessions.clear_cookies())

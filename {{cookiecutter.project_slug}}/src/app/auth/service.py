@@ -142,6 +142,24 @@ class AuthService:
         except PasswordPolicyError as error:
             raise InvalidInput(str(error), field=field) from error
 
+    def sign_up_errors(self, name: str, email: str, password: str) -> dict[str, str]:
+        """Every field error of a sign-up at once, by field (a form shows them together); {} if none."""
+        errors: dict[str, str] = {}
+        checks: list[tuple[str, Callable[[], object]]] = [
+            ("name", lambda: self.clean_name(name)),
+            ("email", lambda: self.normalize_email(email)),
+            ("password", lambda: self.check_password_length(password)),
+            ("password", lambda: self.check_new_password(password, email)),
+        ]
+        for field, check in checks:
+            if field in errors:
+                continue
+            try:
+                check()
+            except InvalidInput as error:
+                errors[error.field or field] = error.message
+        return errors
+
     @staticmethod
     def clean_name(raw: str) -> str:
         """A display name: one visible line of 1..100 characters (app.core.names)."""

@@ -84,6 +84,10 @@ async def sign_up_submit(request: Request[Any, Any, Any], db: DB, auth: Auth) ->
     """Create the account and show 'check your email' (the same page when the email is taken)."""
     form = await form_data(request, ["name", "email", "password", "next"])
     target = _next(request, auth, form["next"])
+    errors = auth.sign_up_errors(form["name"], form["email"], form["password"])
+    if errors:  # all of them at once: the password is not typed again for each
+        kept = {k: v for k, v in form.items() if k != "password"}
+        return page(request, "auth/sign_up.html", status_code=422, form=kept, errors=errors, next=target)
     try:
         user = await auth.sign_up(
             db,
