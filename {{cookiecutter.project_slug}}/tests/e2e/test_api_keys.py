@@ -47,7 +47,7 @@ async def test_create_copy_use_revoke_refused(page: Page, live_server: LiveServe
         await assert_no_horizontal_scroll(page)
 
         await row.get_by_role("button", name="Revoke").click()
-        await expect(page.get_by_role("alert")).to_contain_text("The key has been revoked")
+        await expect(page.locator("#notice-region")).to_contain_text("The key has been revoked")
         await expect(page.get_by_text("You have no API keys yet.")).to_be_visible()
         refused = await script.get("/api/me", headers={"authorization": f"Bearer {key}"})
         assert refused.status_code == 401 and refused.json()["code"] == "INVALID_API_KEY"

@@ -21,7 +21,7 @@ from app.auth.guards import fresh_session
 from app.auth.web import DB, CurrentUser, Resumed, request_meta
 from app.core.db import utcnow
 from app.core.errors import InvalidInput
-from app.core.ui import page, redirect
+from app.core.ui import NOTICES, page, redirect
 from app.features.api_keys.models import ApiKey
 from app.features.api_keys.scopes import SCOPES
 from app.features.api_keys.service import ApiKeys
@@ -29,6 +29,7 @@ from app.features.api_keys.web import provide_api_keys
 
 PATH = "/account/api-keys"
 TEMPLATE = "api_keys/api_keys.html"
+NOTICES["api-key-revoked"] = "The key has been revoked: requests made with it are refused from now on."
 Keys = NamedDependency[ApiKeys]
 # (form value in days, label); "" never expires.
 EXPIRY_CHOICES = [("", "Never"), ("7", "In 7 days"), ("30", "In 30 days"), ("90", "In 90 days"), ("365", "In a year")]
@@ -83,7 +84,7 @@ async def api_keys_page(
     request: Request[Any, Any, Any], db: DB, user: CurrentUser, api_keys: Keys, resumed: Resumed
 ) -> Template:
     """The user's keys and the form to create one (as it was typed, back from re-authenticating)."""
-    context: dict[str, Any] = {"revoked": request.query_params.get("revoked") == "1"}
+    context: dict[str, Any] = {}
     if resumed is not None and resumed.action == PATH:
         form = {"name": resumed.fields.get("name", ""), "expires": resumed.fields.get("expires", "")}
         hint = "Your password is confirmed. Check the key's details and create it."
@@ -128,7 +129,7 @@ async def revoke_api_key_submit(
 ) -> Any:
     """Revoke a key; the next request made with it is refused."""
     await api_keys.revoke(db, request_meta(request), user, key_id)
-    return redirect(request, PATH + "?revoked=1")
+    return redirect(request, PATH, notice="api-key-revoked")
 
 
 VIEWS = Router(

@@ -71,7 +71,7 @@ async def accept_submit(request: Request[Any, Any, Any], db: DB, user: CurrentUs
         _, member = await invitations.accept(db, request_meta(request), user, form["token"])
     except AppError as error:
         return await _show(request, db, user, invitations, form["token"], 422, form_error=error.message)
-    return redirect(request, org_path(member.organization_id) + "?joined=1")
+    return redirect(request, org_path(member.organization_id), notice="organization-joined")
 
 
 @post("/invitations/decline")

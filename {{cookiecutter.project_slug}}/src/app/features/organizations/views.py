@@ -20,7 +20,7 @@ from app.auth.guards import fresh_session
 from app.auth.web import DB, CurrentUser, Resumed, request_meta
 from app.core.errors import AppError
 from app.core.redirects import safe_redirect
-from app.core.ui import form_data, page, redirect
+from app.core.ui import NOTICES, form_data, page, redirect
 from app.features.organizations import access
 from app.features.organizations.errors import OrganizationNotFound
 from app.features.organizations.invitations import Invitations
@@ -38,6 +38,23 @@ Orgs = NamedDependency[Organizations]
 Invites = NamedDependency[Invitations]
 Caller = NamedDependency[Access]
 SECTIONS = {"general": "", "members": "/members", "invitations": "/invitations"}
+
+
+# Flash notices (keys into the core's table): shown once on the next page, never from a query string.
+NOTICES.update(
+    {
+        "organization-created": "The organization is created, and active for this session.",
+        "organization-joined": "Welcome: you are now a member.",
+        "organization-saved": "The organization's settings are saved.",
+        "member-role-changed": "The role has been changed.",
+        "member-removed": "The member has been removed.",
+        "organization-left": "You have left the organization.",
+        "invitation-sent": "The invitation is on its way.",
+        "invitation-resent": "The invitation has been sent again, with a new link.",
+        "invitation-canceled": "The invitation has been canceled: its link no longer works.",
+        "organization-deleted": "The organization has been deleted.",
+    }
+)
 
 
 def org_path(organization_id: uuid.UUID | str, section: str = "general") -> str:
@@ -82,7 +99,7 @@ async def create_organization_submit(request: Request[Any, Any, Any], db: DB, us
         org = await orgs.create(db, request_meta(request), user, form["name"], form["slug"], form["logo"])
     except AppError as error:
         return page(request, "organizations/new.html", status_code=422, form=form, **_errors(error))
-    return redirect(request, org_path(org.id) + "?created=1")
+    return redirect(request, org_path(org.id), notice="organization-created")
 
 
 async def _settings(
@@ -120,7 +137,6 @@ async def _settings(
         labels=access.ROLE_LABELS,
         grantable=access.grantable(caller.role),
         outranks=access.outranks,
-        query=request.query_params,
         **(defaults | context),
     )
 
@@ -143,7 +159,7 @@ async def update_submit(
         await orgs.update(db, request_meta(request), caller, form["name"], form["slug"], form["logo"])
     except AppError as error:
         return await _settings(request, db, caller, orgs, invitations, "general", 422, form=form, **_errors(error))
-    return redirect(request, org_path(caller.organization_id) + "?saved=1")
+    return redirect(request, org_path(caller.organization_id), notice="organization-saved")
 
 
 @get(PATH + "/{org_id:uuid}/members", **scoped())
@@ -171,7 +187,7 @@ async def role_submit(
         if error.status_code == 404:
             raise
         return await _settings(request, db, caller, orgs, invitations, "members", 422, form_error=error.message)
-    return redirect(request, org_path(caller.organization_id, "members") + "?role=1")
+    return redirect(request, org_path(caller.organization_id, "members"), notice="member-role-changed")
 
 
 @post(PATH + "/{org_id:uuid}/members/{member_id:uuid}/remove", **scoped("member:delete"))
@@ -189,7 +205,7 @@ async def remove_submit(
         await orgs.remove_member(db, request_meta(request), caller, target)
     except AppError as error:
         return await _settings(request, db, caller, orgs, invitations, "members", 422, form_error=error.message)
-    return redirect(request, org_path(caller.organization_id, "members") + "?removed=1")
+    return redirect(request, org_path(caller.organization_id, "members"), notice="member-removed")
 
 
 @post(PATH + "/{org_id:uuid}/leave", **scoped())
@@ -201,7 +217,7 @@ async def leave_submit(
         await orgs.leave(db, request_meta(request), caller)
     except AppError as error:
         return await _settings(request, db, caller, orgs, invitations, "members", 422, form_error=error.message)
-    return redirect(request, PATH + "?left=1")
+    return redirect(request, PATH, notice="organization-left")
 
 
 @get(PATH + "/{org_id:uuid}/invitations", **scoped())
@@ -222,7 +238,7 @@ async def invite_submit(
         await invitations.invite(db, request_meta(request), caller, user.name, form["email"], form["role"])
     except AppError as error:
         return await _settings(request, db, caller, orgs, invitations, "invitations", 422, form=form, **_errors(error))
-    return redirect(request, org_path(caller.organization_id, "invitations") + "?sent=1")
+    return redirect(request, org_path(caller.organization_id, "invitations"), notice="invitation-sent")
 
 
 @post(PATH + "/{org_id:uuid}/invitations/{invitation_id:uuid}/resend", **scoped("invitation:create"))
@@ -242,7 +258,7 @@ async def resend_submit(
         if error.status_code == 404:
             raise
         return await _settings(request, db, caller, orgs, invitations, "invitations", 422, form_error=error.message)
-    return redirect(request, org_path(caller.organization_id, "invitations") + "?resent=1")
+    return redirect(request, org_path(caller.organization_id, "invitations"), notice="invitation-resent")
 
 
 @post(PATH + "/{org_id:uuid}/invitations/{invitation_id:uuid}/cancel", **scoped("invitation:cancel"))
@@ -251,7 +267,7 @@ async def cancel_submit(
 ) -> Any:
     """Withdraw an invitation."""
     await invitations.cancel(db, request_meta(request), caller, invitation_id)
-    return redirect(request, org_path(caller.organization_id, "invitations") + "?canceled=1")
+    return redirect(request, org_path(caller.organization_id, "invitations"), notice="invitation-canceled")
 
 
 @get(PATH + "/{org_id:uuid}/delete", **scoped("organization:delete"))
@@ -279,7 +295,7 @@ async def delete_submit(request: Request[Any, Any, Any], db: DB, user: CurrentUs
             request, "organizations/delete.html", status_code=422, org=org, form=form, errors={"confirm": message}
         )
     await orgs.delete(db, request_meta(request), user, caller)
-    return redirect(request, PATH + "?deleted=1")
+    return redirect(request, PATH, notice="organization-deleted")
 
 
 @post(PATH + "/switch")
