@@ -40,7 +40,7 @@ async def test_a_remembered_cache_cookie_still_expires(make_app: AppFactory, mon
         manager = app.state.auth.sessions
         value, token = client.cookies["session_cache"], client.cookies["session"]
         assert manager.read_cache_cookie(value, token) is not None  # remembered from the request above
-        assert value in manager._cache_memo
+        assert (value, token) in manager._cache_memo
         later = time.time() + 61
         monkeypatch.setattr(time, "time", lambda: later)
         assert manager.read_cache_cookie(value, token) is None
@@ -56,6 +56,7 @@ async def test_a_remembered_cache_cookie_counts_only_with_its_token(make_app: Ap
         value = client.cookies["session_cache"]
         assert manager.read_cache_cookie(value, client.cookies["session"]) is not None
         assert manager.read_cache_cookie(value, "someone else's token") is None
+        assert [token for _, token in manager._cache_memo] == [client.cookies["session"]]  # only the bound pair
         assert manager.read_cache_cookie(value[:-2] + "xx", client.cookies["session"]) is None  # tampered
         await app.state.mailer.drain()
 
@@ -71,7 +72,7 @@ async def test_the_memory_of_cache_cookies_is_bounded(make_app: AppFactory, monk
         cookies = [manager.cache_cookie(principal, f"token-{n}").value for n in range(4)]
         for n, value in enumerate(cookies):
             assert manager.read_cache_cookie(value, f"token-{n}") == principal
-        assert len(manager._cache_memo) == 2 and list(manager._cache_memo) == cookies[2:]
+        assert list(manager._cache_memo) == [(cookies[2], "token-2"), (cookies[3], "token-3")]
         await app.state.mailer.drain()
 
 

@@ -113,6 +113,17 @@ def test_the_client_ip_comes_from_trusted_proxies_only(peer: str, forwarded: str
     assert client_ip(scope) == expected  # the same from the cache
 
 
+def test_several_forwarded_for_lines_read_as_one_list() -> None:
+    client_ip = ratelimit.scope_client_ip_resolver(AppSettings(trusted_proxies=["10.0.0.0/8"]))
+    lines = [(b"x-forwarded-for", b"192.0.2.1, 198.51.100.7"), (b"host", b"x"), (b"x-forwarded-for", b"10.9.9.9")]
+    scope: Any = {"client": ("10.1.2.3", 40000), "headers": lines}
+    assert client_ip(scope) == "198.51.100.7"
+    no_header: Any = {"client": ("10.1.2.3", 40000), "headers": [(b"host", b"x")]}
+    assert client_ip(no_header) == "10.1.2.3"
+    no_peer: Any = {"client": None, "headers": []}
+    assert client_ip(no_peer) == "unknown"
+
+
 @pytest.mark.usefixtures("one_rate_limit_window")
 async def test_reset_mails_are_limited_per_address(make_app: AppFactory) -> None:
     app = make_app()

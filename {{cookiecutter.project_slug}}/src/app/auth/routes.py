@@ -84,7 +84,7 @@ async def get_session(request: Request[Any, Any, Any]) -> ASGIApp:
     principal: Principal | None = request.scope.get("user")
     if principal is None:
         return NO_SESSION
-    return json_answer(principal.memo(_session_answer))
+    return principal.memo(_session_reply)
 
 
 def json_answer(body: bytes) -> ASGIApp:
@@ -102,10 +102,10 @@ def json_answer(body: bytes) -> ASGIApp:
 NO_SESSION = json_answer(b"null")
 
 
-def _session_answer(principal: Principal) -> bytes:
-    """get-session's JSON for a principal (encoded once per principal object, see Principal.memo)."""
+def _session_reply(principal: Principal) -> ASGIApp:
+    """get-session's answer for a principal (built once per principal object, see Principal.memo)."""
     session = schemas.session_json(principal) | dict(principal.fields)
-    return encode_json({"session": session, "user": schemas.user_json(principal)})
+    return json_answer(encode_json({"session": session, "user": schemas.user_json(principal)}))
 
 
 @post("/send-verification-email", status_code=200)

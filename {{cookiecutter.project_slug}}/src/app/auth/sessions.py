@@ -103,10 +103,13 @@ class Principal:
         answer, is then built once rather than on every request. `build` must depend on the
         principal alone.
         """
-        memo: dict[Any, Any] = self.__dict__.setdefault("_memo", {})
-        if build not in memo:
-            memo[build] = build(self)
-        value: T = memo[build]
+        memo: dict[Any, Any] | None = self.__dict__.get("_memo")
+        if memo is None:
+            memo = self.__dict__["_memo"] = {}
+        try:
+            value: T = memo[build]
+        except KeyError:
+            value = memo[build] = build(self)
         return value
 
     def is_fresh(self, fresh_age: int) -> bool:
@@ -141,7 +144,7 @@ class SessionManager:
         self.cache_cookie_name = "__Host-session_cache" if production else "session_cache"
         self.secure = production
         # Verified cache cookies by value: (principal, token binding, expiry); see read_cache_cookie.
-        self._cache_memo: dict[str, tuple[Principal, str, float]] = {}
+        self._cache_memo: dict[tuple[str, str], tuple[Principal, float]] = {}
         # Principals by the looked-up row's values (see _principal).
         self._principals: dict[tuple[Any, ...], Principal] = {}
         self._cache_signer = Signer(settings.secrets.secret_key, "session-cache", settings.secrets.secret_key_fallbacks)
@@ -300,24 +303,24 @@ class SessionManager:
 
         The binding to the token makes a cache left over from a previous session (a sign-in as
         someone else, a token rotated by a password change) count for nothing. A cookie read
-        once is remembered (verified, decoded) until it expires: its next requests cost a dict
-        lookup and one hash, not a signature check and the parsing of a dozen fields.
+        once with its token is remembered (verified, decoded, bound) until it expires: its next
+        requests cost one dict lookup, not a signature check, the parsing of a dozen fields and
+        the binding's hash. The token is part of the key, so it is compared by the dict, never
+        character by character against a secret.
         """
-        remembered = self._cache_memo.get(value)
+        remembered = self._cache_memo.get((value, token))
         if remembered is not None:
-            principal, binding, expires = remembered
-            if expires >= time.time() and binding == _cache_binding(token):
-                return principal
-            return None
+            principal, expires = remembered
+            return principal if expires >= time.time() else None
         decoded = self._decode_cache_cookie(value)
         if decoded is None:
             return None
         principal, binding, expires = decoded
-        if len(self._cache_memo) >= CACHE_MEMO_SIZE:
-            del self._cache_memo[next(iter(self._cache_memo))]  # the oldest entry
-        self._cache_memo[value] = decoded
         if expires < time.time() or binding != _cache_binding(token):
             return None
+        if len(self._cache_memo) >= CACHE_MEMO_SIZE:
+            del self._cache_memo[next(iter(self._cache_memo))]  # the oldest entry
+        self._cache_memo[value, token] = (principal, expires)
         return principal
 
     def _decode_cache_cookie(self, value: str) -> tuple[Principal, str, float] | None:

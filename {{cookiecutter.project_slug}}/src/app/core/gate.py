@@ -8,8 +8,11 @@ fraction of that, as each `ASGIMiddleware` re-checked its scopes, exclusions and
 of its time past routing here (`make bench` measures it).
 
 A step adds response headers by returning them: the RateLimit headers, a renewed session
-cookie. A cookie the handler sets itself wins over a step's cookie of the same name (signing
-out clears the cookie a renewal would otherwise re-send). Static files skip the gate.
+cookie. The gate leaves them in the request's state and the app's response-headers hook
+(app.core.security.security_headers, which runs for every answer anyway) adds them: wrapping
+`send` once more cost more than the rest of the gate on an unauthenticated request (`make
+bench`, granian). A cookie the handler sets itself wins over a step's cookie of the same name
+(signing out clears the cookie a renewal would otherwise re-send). Static files skip the gate.
 """
 
 from __future__ import annotations
@@ -18,13 +21,14 @@ from collections.abc import Awaitable, Callable
 
 from litestar.enums import ScopeType
 from litestar.exceptions import NotFoundException
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 Header = tuple[bytes, bytes]
 Step = Callable[[Scope], Awaitable[list[Header]]]
 Check = Callable[[Scope], None]
 SKIPPED_PREFIX = "/static/"
 NAME_MAX = 255  # bytes in a file name on Linux; characters here, checked only on static paths
+STEP_HEADERS_KEY = "gate_headers"  # scope["state"] key: (headers, cookies) the steps returned
 
 
 class RequestGate:
@@ -47,10 +51,9 @@ class RequestGate:
             added = await limiter(scope) if limiter is not None else []
             origin_check(scope)
             cookies = await credentials(scope)
-            if not added and not cookies:
-                await app(scope, receive, send)
-                return
-            await app(scope, receive, _adding(send, added, cookies))
+            if added or cookies:
+                scope["state"][STEP_HEADERS_KEY] = (added, cookies)
+            await app(scope, receive, send)
 
         return gate
 
@@ -61,17 +64,15 @@ def _servable(path: str) -> bool:
     return "\x00" not in path and all(len(part) <= NAME_MAX for part in path.split("/"))
 
 
-def _adding(send: Send, headers: list[Header], cookies: list[Header]) -> Send:
-    """`send`, with `headers` and the `cookies` (Set-Cookie headers) the handler did not set itself."""
-
-    async def send_with_headers(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            own = list(message.get("headers", ()))
-            extra = headers
-            if cookies:
-                taken = {value.split(b"=", 1)[0] for name, value in own if name.lower() == b"set-cookie"}
-                extra = [*headers, *(c for c in cookies if c[1].split(b"=", 1)[0] not in taken)]
-            message["headers"] = own + extra
-        await send(message)
-
-    return send_with_headers
+def step_headers(scope: Scope, own: list[Header]) -> tuple[list[Header], bool]:
+    """The headers the gate's steps returned for this request, to add to a response whose headers
+    are `own`, and whether they set a cookie. A cookie the handler set itself wins over a step's."""
+    step: tuple[list[Header], list[Header]] | None = scope["state"].get(STEP_HEADERS_KEY)
+    if step is None:
+        return [], False
+    headers, cookies = step
+    if not cookies:
+        return headers, False
+    taken = {value.split(b"=", 1)[0] for name, value in own if name.lower() == b"set-cookie"}
+    kept = [cookie for cookie in cookies if cookie[1].split(b"=", 1)[0] not in taken]
+    return [*headers, *kept], bool(kept)

@@ -14,6 +14,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.types import Message, Scope
 
 from app.core.errors import InvalidOrigin
+from app.core.gate import step_headers
 from app.settings import Settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -62,6 +63,8 @@ def security_headers(settings: Settings) -> Any:
     opener, permissions policies) would only lengthen every API answer, the hot paths' included.
     Auth pages, auth API answers and any answer setting a cookie are also `no-store`.
     The sets are encoded once, here; a header of the same name that a handler set is replaced.
+    The headers the request gate's steps returned (the RateLimit fields, a renewed session
+    cookie: app.core.gate) are added here too, and their cookies make the answer `no-store`.
     """
     hsts = [("strict-transport-security", "max-age=63072000; includeSubDomains")] if settings.app.is_production else []
     document = [
@@ -82,24 +85,27 @@ def security_headers(settings: Settings) -> Any:
         for store in (False, True)
     }
 
+    ever_set = frozenset(name for _, names in sets.values() for name in names)
+
     async def before_send(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
-        headers: list[tuple[bytes, bytes]] = list(message.get("headers", ()))
-        is_json = sets_cookie = False
-        names = set()
-        for name, value in headers:
+        own = list(message.get("headers", ()))
+        is_json = sets_cookie = clash = False
+        for name, value in own:
             lowered = name.lower()
-            names.add(lowered)
             if lowered == b"content-type":
                 is_json = value.startswith(b"application/json")
             elif lowered == b"set-cookie":
                 sets_cookie = True
+            elif lowered in ever_set:
+                clash = True
+        added, adds_cookie = step_headers(scope, own)
         path: str = scope.get("path", "")
-        ours, theirs = sets[is_json, sets_cookie or path.startswith(NO_STORE_PREFIXES)]
-        if not names.isdisjoint(theirs):
-            headers = [header for header in headers if header[0].lower() not in theirs]
-        message["headers"] = headers + ours
+        ours, theirs = sets[is_json, sets_cookie or adds_cookie or path.startswith(NO_STORE_PREFIXES)]
+        if clash:
+            own = [header for header in own if header[0].lower() not in theirs]
+        message["headers"] = [*own, *added, *ours]
 
     return before_send
 
