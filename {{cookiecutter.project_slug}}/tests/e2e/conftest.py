@@ -10,6 +10,7 @@ Every page a test opens is watched for console errors and Content-Security-Polic
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
 import threading
@@ -22,7 +23,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import uvicorn
-from playwright.async_api import Browser, ConsoleMessage, Error, Page, async_playwright
+from playwright.async_api import Browser, ConsoleMessage, Dialog, Error, Page, async_playwright
 
 from app.asgi import create_app
 from tests.conftest import make_settings
@@ -74,6 +75,32 @@ class ConsoleWatch:
     def expect_status(self, status: int) -> None:
         """Accept the console line Chromium logs for an answer with this status (e.g. 422)."""
         self.expected_statuses.add(status)
+
+
+class Confirmations:
+    """Answers the page's confirm() questions (hx-confirm) in turn: `answers` True accepts, False
+    dismisses; `asked` keeps each question. Playwright would dismiss every one silently."""
+
+    def __init__(self, page: Page, *answers: bool) -> None:
+        self.answers = list(answers)
+        self.asked: list[str] = []
+        self._asked_more = asyncio.Event()
+        page.on("dialog", self._answer)
+
+    async def _answer(self, dialog: Dialog) -> None:
+        self.asked.append(dialog.message)
+        self._asked_more.set()
+        if self.answers.pop(0):
+            await dialog.accept()
+        else:
+            await dialog.dismiss()
+
+    async def wait_for(self, count: int) -> None:
+        """Return once `count` questions were asked (TimeoutError after 5 s)."""
+        async with asyncio.timeout(5):
+            while len(self.asked) < count:
+                self._asked_more.clear()
+                await self._asked_more.wait()
 
 
 def _serve(server: uvicorn.Server, sock: socket.socket) -> None:

@@ -7,7 +7,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.conftest import STRONG_PASSWORD, unique_email
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import Confirmations, LiveServer
 from tests.e2e.test_browser import PHONE_WIDTH, assert_no_horizontal_scroll, sign_in, sign_up_by_api
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
@@ -46,8 +46,17 @@ async def test_create_copy_use_revoke_refused(page: Page, live_server: LiveServe
         await page.set_viewport_size({"width": PHONE_WIDTH, "height": 800})
         await assert_no_horizontal_scroll(page)
 
+        # Revoking asks first, naming the key; "Cancel" leaves it working.
+        confirmations = Confirmations(page, False, True)
+        await row.get_by_role("button", name="Revoke").click()
+        await confirmations.wait_for(1)
+        question = "Revoke “Nightly backup”? Requests made with it are refused from then on, for good."
+        assert confirmations.asked == [question]
+        assert (await script.get("/api/me", headers={"authorization": f"Bearer {key}"})).status_code == 200
+        await expect(row).to_be_visible()
         await row.get_by_role("button", name="Revoke").click()
         await expect(page.locator("#notice-region")).to_contain_text("The key has been revoked")
+        assert confirmations.asked == [question, question]
         await expect(page.get_by_text("You have no API keys yet.")).to_be_visible()
         refused = await script.get("/api/me", headers={"authorization": f"Bearer {key}"})
         assert refused.status_code == 401 and refused.json()["code"] == "INVALID_API_KEY"

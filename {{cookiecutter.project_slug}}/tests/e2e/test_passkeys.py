@@ -21,7 +21,7 @@ from playwright.async_api import CDPSession, Page, expect
 
 from app.asgi import create_app
 from tests.conftest import STRONG_PASSWORD, make_settings, unique_email
-from tests.e2e.conftest import ConsoleWatch, LiveServer, _serve
+from tests.e2e.conftest import Confirmations, ConsoleWatch, LiveServer, _serve
 from tests.e2e.test_browser import PHONE_WIDTH, assert_no_horizontal_scroll, sign_in, sign_up_by_api
 from tests.mailbox import Mailbox
 
@@ -155,8 +155,10 @@ async def test_register_sign_in_by_button_and_autofill_rename_remove(
     await assert_no_horizontal_scroll(page)
     await page.screenshot(path=str(SHOTS / "passkeys-security-390.png"), full_page=True)
     await page.set_viewport_size({"width": 1280, "height": 800})
+    confirmations = Confirmations(page, True)
     await row.get_by_role("button", name="Remove").click()
     await expect(page.get_by_text("Your passkey has been removed.")).to_be_visible()
+    assert confirmations.asked == ["Remove the passkey “Work laptop”? It will no longer sign you in."]
     await expect(page.locator("#passkeys-card").get_by_text("You have no passkeys yet.")).to_be_visible()
 
     # The passkey still on the device no longer signs in.

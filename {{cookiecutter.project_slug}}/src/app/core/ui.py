@@ -18,6 +18,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 from litestar.utils import url_quote
+from markupsafe import Markup
 
 FLASH_COOKIE = "flash"
 # Flash notices are keys into this table, never text from the request, so they cannot inject content.
@@ -53,10 +54,15 @@ def template_config(
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters["when"] = when
-    environment.filters["machine_time"] = machine_time
+    environment.filters["moment"] = moment
     environment.globals.update(template_globals or {})
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
+
+
+def moment(value: datetime) -> Markup:
+    """A moment on a page, the one way every page shows one: a <time> element whose text is UTC
+    ("3 May 2026, 14:05 UTC") and which app.js rewrites in the reader's own time zone."""
+    return Markup('<time datetime="{}" data-local>{}</time>').format(machine_time(value), when(value))
 
 
 def when(moment: datetime) -> str:

@@ -10,6 +10,7 @@ from tests.conftest import Client, reauthenticate, signed_in
 from tests.features.api_keys.helpers import age_sessions, bot, create_key, key_rows
 
 PAGE = "/account/api-keys"
+MOMENT_RE = re.compile(r'<time datetime="[\dT:-]+Z" data-local>\d+ \w+ \d{4}, \d\d:\d\d UTC</time>')
 KEY_RE = re.compile(r'id="new-api-key" type="text" value="(ak_[A-Za-z0-9_-]+)"')
 
 
@@ -39,6 +40,10 @@ async def test_create_shows_the_key_once_then_only_its_start(client: Client, app
     again = await client.get(PAGE)
     assert key not in again.text and key[:9] + "…" in again.text
     assert "Nightly backup" in again.text and "Never" in again.text
+    question = "Revoke “Nightly backup”? Requests made with it are refused from then on, for good."
+    assert f'hx-confirm="{question}"' in again.text  # asked before (tests/e2e/test_api_keys.py)
+    # created and expiring: shown like every moment of the app, in the reader's time zone with app.js
+    assert len(MOMENT_RE.findall(again.text)) == 2
     async with bot(app) as script:
         assert (await script.get("/api/me", headers={"x-api-key": key})).status_code == 200
     assert '<script src="/static/api_keys/api-keys.js" defer></script>' in (await client.get("/account")).text

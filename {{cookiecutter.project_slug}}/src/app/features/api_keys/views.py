@@ -36,22 +36,15 @@ EXPIRY_CHOICES = [("", "Never"), ("7", "In 7 days"), ("30", "In 30 days"), ("90"
 DEFAULT_SCOPES = ["read"]
 
 
-def _moment(moment: datetime | None) -> dict[str, str] | None:
-    """A UTC time for a <time> element: machine-readable and as people read it."""
-    if moment is None:
-        return None
-    return {"iso": moment.isoformat(timespec="seconds"), "text": f"{moment.day} {moment:%b %Y, %H:%M} UTC"}
-
-
 def _row(key: ApiKey, now: datetime) -> dict[str, Any]:
     return {
         "id": str(key.id),
         "name": key.name,
         "start": key.start,
         "scopes": [scope for scope in key.scopes if scope in SCOPES],
-        "created": _moment(key.created_at),
-        "last_used": _moment(key.last_used_at),
-        "expires": _moment(key.expires_at),
+        "created": key.created_at,
+        "last_used": key.last_used_at,
+        "expires": key.expires_at,
         "expired": key.expires_at is not None and key.expires_at <= now,
     }
 
