@@ -49,6 +49,14 @@ async def test_create_shows_the_key_once_then_only_its_start(client: Client, app
     assert '<script src="/static/api_keys/api-keys.js" defer></script>' in (await client.get("/account")).text
 
 
+async def test_the_revoke_question_names_the_key_escaped(client: Client) -> None:
+    await signed_in(client)
+    await client.submit(PAGE, {"name": 'Deploy "prod" <b>', "expires": "30", "scopes": "read"})
+    listed = await client.get(PAGE)
+    assert 'hx-confirm="Revoke “Deploy &#34;prod&#34; &lt;b&gt;”? Requests made with it' in listed.text
+    assert '"prod" <b>' not in listed.text
+
+
 async def test_form_errors_are_shown_in_place(client: Client) -> None:
     await signed_in(client)
     response = await client.submit(PAGE, {"name": "", "expires": "30", "scopes": "write"})
