@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import pytest
+from litestar import get
 
 from app.core.gate import STEP_HEADERS_KEY, step_headers
 from tests.conftest import AppFactory
@@ -35,6 +36,26 @@ def test_a_cookie_the_handler_set_wins_over_the_steps_one() -> None:
     assert step_headers(scope_with([LIMIT], [RENEWED, CACHE]), [cleared]) == ([LIMIT, CACHE], True)
     both = [cleared, (b"set-cookie", b'session_cache=""; Max-Age=0; Path=/')]
     assert step_headers(scope_with([LIMIT], [RENEWED, CACHE]), both) == ([LIMIT], False)
+
+
+async def test_a_cookie_from_the_steps_makes_any_answer_no_store(make_app: AppFactory) -> None:
+    app = make_app()
+
+    @get("/probe/plain", sync_to_thread=False)
+    def plain() -> str:
+        return "a page outside the auth paths, cacheable by its own headers"
+
+    app.register(plain)
+    async with client_from(app, "203.0.113.41") as client:
+        client.cookies.set("csrftoken", "a" * 64)  # so that Litestar's CSRF middleware sets no cookie of its own
+        plain_answer = await client.get("/probe/plain")
+        assert "set-cookie" not in plain_answer.headers and "cache-control" not in plain_answer.headers
+        client.cookies.set("session", "no-such-session")
+        answer = await client.get("/probe/plain")
+        # the session resolver clears the dead cookie: a shared cache must not keep that answer
+        cookies = answer.headers.get_list("set-cookie")
+        assert any(c.startswith('session=""') for c in cookies) and not any(c.startswith("csrftoken") for c in cookies)
+        assert answer.headers["cache-control"] == "no-store"
 
 
 @pytest.mark.usefixtures("one_rate_limit_window")

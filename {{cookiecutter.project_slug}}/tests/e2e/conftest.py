@@ -79,7 +79,8 @@ class ConsoleWatch:
 
 class Confirmations:
     """Answers the page's confirm() questions (hx-confirm) in turn: `answers` True accepts, False
-    dismisses; `asked` keeps each question. Playwright would dismiss every one silently."""
+    dismisses; `asked` keeps each question. Playwright would dismiss every one silently; a
+    question beyond the planned answers is dismissed too, and shows in `asked`."""
 
     def __init__(self, page: Page, *answers: bool) -> None:
         self.answers = list(answers)
@@ -90,7 +91,7 @@ class Confirmations:
     async def _answer(self, dialog: Dialog) -> None:
         self.asked.append(dialog.message)
         self._asked_more.set()
-        if self.answers.pop(0):
+        if self.answers and self.answers.pop(0):
             await dialog.accept()
         else:
             await dialog.dismiss()
