@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DataError, DBAPIError
@@ -218,6 +218,8 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     if isinstance(exc, ValidationException):
         message = _validation_message(exc)
         return _error_response(request, 400, "VALIDATION_ERROR", message, headers)
+    if isinstance(exc.__cause__, SerializationException):  # Litestar's 400 for a body msgspec cannot decode
+        return unreadable_body_handler(request, exc.__cause__)
     if status == 403 and exc.detail == CSRF_FAILED:
         return _error_response(request, 403, "INVALID_CSRF_TOKEN", CSRF_MESSAGE, headers)
     message = exc.detail if status < 500 and exc.detail else "Something went wrong."
@@ -239,8 +241,9 @@ def _validation_message(exc: ValidationException) -> str:
 
 
 def unreadable_body_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """A body the JSON decoder cannot read: not UTF-8 (msgspec raises UnicodeDecodeError, not its
-    DecodeError) or nested past the recursion limit (RecursionError), in a request or a credential."""
+    """A body the JSON decoder cannot read, in a request or a credential: not JSON, not UTF-8 or
+    nested past the recursion limit. One message, whatever the decoder's version says (msgspec
+    0.23 reports invalid UTF-8 itself; earlier versions raised UnicodeDecodeError)."""
     logger.info("Unreadable input on %s %s: %s", request.method, request.scope["path"], type(exc).__name__)
     message = "The request could not be read: send UTF-8 JSON, not nested so deeply."
     return _error_response(request, 400, "BAD_REQUEST", message)
