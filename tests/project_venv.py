@@ -5,6 +5,11 @@ combinations share their dependencies, so the venv holds those (not the project 
 baked project runs with `PYTHONPATH=src` from its own directory, so `import app` finds that
 combination's code. The venv lives in `.cache/bake-venv` (gitignored) and is reused by the
 next run; a stamp file records what was installed, so only new requirements are installed.
+
+The requirements are the baked project's uv.lock (`uv export`), so the bakes test exactly what a
+fresh machine installs; every combination locks the same versions (scripts/lock.py), so one venv
+holds them all. `make test-newest` sets TEMPLATE_TESTS_NEWEST=1: the requirements are then the
+pyproject ranges, resolved to the newest releases into `.cache/bake-venv-newest`.
 """
 
 from __future__ import annotations
@@ -19,15 +24,30 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from scripts.lock import uv_executable
 from tests.bake import ROOT, run
 
-VENV = ROOT / ".cache" / "bake-venv"
+NEWEST = os.environ.get("TEMPLATE_TESTS_NEWEST") == "1"
+SOURCE = "ranges" if NEWEST else "uv.lock"
+VENV = ROOT / ".cache" / ("bake-venv-newest" if NEWEST else "bake-venv")
 STAMP = VENV / "template-tests.json"
 # Variables of the caller that would leak into a baked project's settings or interpreter.
 SCRUBBED = {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "DATABASE_URL", "REDIS_URL", "SECRET_KEY"}
 
 
 def project_requirements(project: Path) -> list[str]:
+    """A baked project's dependencies with the `dev` extra: its locked versions, or its ranges when NEWEST.
+
+    A locked requirement is one line: `name==version ; marker --hash=sha256:...`.
+    """
+    if NEWEST:
+        return _ranges(project)
+    export = ["export", "--frozen", "--extra", "dev", "--no-emit-project", "--no-header", "--no-annotate"]
+    exported = run([uv_executable(), *export, "--quiet"], cwd=project)
+    return [" ".join(line.split()) for line in exported.replace("\\\n", " ").splitlines() if line.strip()]
+
+
+def _ranges(project: Path) -> list[str]:
     """`[project] dependencies` plus the `dev` extra of a baked project's pyproject.toml."""
     pyproject = tomllib.loads((project / "pyproject.toml").read_text("utf-8"))
     meta = pyproject["project"]
@@ -50,28 +70,30 @@ def _locked() -> Iterator[None]:
 
 
 def ensure_venv(requirements: list[str]) -> Path:
-    """Return the shared venv with `requirements` installed, creating or extending it."""
+    """Return the shared venv with `requirements` installed, creating or extending it.
+
+    Locked requirements (with hashes) are installed from a requirements file, which uv checks
+    against the hashes; others, such as a benchmark's extra server, by name.
+    """
     python_id = f"{sys.implementation.name}-{sys.version}"
     with _locked():
         stamp = json.loads(STAMP.read_text("utf-8")) if STAMP.exists() else {}
-        if stamp.get("python") != python_id or not (VENV / "bin" / "python").exists():
+        current = (stamp.get("python"), stamp.get("source")) == (python_id, SOURCE)
+        if not current or not (VENV / "bin" / "python").exists():
             shutil.rmtree(VENV, ignore_errors=True)
             run([sys.executable, "-m", "venv", str(VENV)], cwd=ROOT, timeout=300)
-            stamp = {"python": python_id, "installed": []}
+            stamp = {"python": python_id, "source": SOURCE, "installed": []}
         missing = sorted(set(requirements) - set(stamp["installed"]))
         if missing:
-            run(
-                [
-                    str(VENV / "bin" / "python"),
-                    "-m",
-                    "pip",
-                    "install",
-                    "--disable-pip-version-check",
-                    *missing,
-                ],
-                cwd=ROOT,
-                timeout=1200,
-            )
+            # Compiled at install: the bakes' many short processes import from .pyc, not from source.
+            python = str(VENV / "bin" / "python")
+            install = [uv_executable(), "pip", "install", "--compile-bytecode", "--python", python]
+            locked = [r for r in requirements if "--hash=" in r]
+            if any("--hash=" in r for r in missing):
+                (VENV / "requirements.txt").write_text("\n".join(locked) + "\n", "utf-8")
+                run([*install, "-r", str(VENV / "requirements.txt")], cwd=ROOT, timeout=1200)
+            if by_name := [r for r in missing if "--hash=" not in r]:
+                run([*install, *by_name], cwd=ROOT, timeout=1200)
             stamp["installed"] = sorted(set(stamp["installed"]) | set(missing))
             STAMP.write_text(json.dumps(stamp, indent=2), "utf-8")
     return VENV

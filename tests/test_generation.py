@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from scripts.lock import find_python, uv_executable
 from tests.bake import (
     COPIER_ONLY,
     MANIFEST,
@@ -19,6 +20,7 @@ from tests.bake import (
     combos,
     env_keys,
     env_values,
+    run,
     tree_diff,
     within,
 )
@@ -26,7 +28,6 @@ from tests.conftest import Baked, Baker
 from tests.project_venv import postgres_sql, run_in_project
 
 COMBOS = combos()
-REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
 by_combo = pytest.mark.parametrize("combo", COMBOS, ids=[combo.id for combo in COMBOS])
 
 # Template syntax that must not survive rendering. `${{ }}` is GitHub Actions' own syntax.
@@ -123,6 +124,14 @@ def test_cookiecutter_and_copier_write_the_same_tree(baker: Baker, combo: Combo)
         assert answers[name] == value
 
 
+@by_combo
+def test_lock_is_current(baker: Baker, combo: Combo) -> None:
+    """The project's uv.lock is what uv would write for its pyproject.toml: `uv lock --check`, offline."""
+    project = baker(combo).work
+    python = find_python(combo.effective["python_version"])
+    run([uv_executable(), "lock", "--check", "--offline", "--python", python], cwd=project)
+
+
 def test_project_name_is_slugged(baker: Baker) -> None:
     (combo,) = [combo for combo in COMBOS if combo.id == "unicode-name"]
     baked = baker(combo)
@@ -172,8 +181,9 @@ def test_mypy_strict(baker: Baker, venv_for: VenvFor, combo: Combo) -> None:
 @by_combo
 def test_project_tests(baker: Baker, venv_for: VenvFor, combo: Combo) -> None:
     baked = baker(combo)
-    # The PostgreSQL combination runs the suite on the real services: PostgreSQL and Redis.
-    services = ["--db=postgresql", f"--redis-url={REDIS_TEST_URL}"]
+    # The PostgreSQL combination runs the suite on the real services: PostgreSQL, and Redis and
+    # PostgreSQL servers of the suite's own for the shared stores and the outages.
+    services = ["--db=postgresql"]
     db = services if combo.effective["database"] == "postgresql" else []
     pytest_args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", *db, *(combo.suite or ())]
     run_in_project(venv_for(baked), baked.work, pytest_args, timeout=1200)

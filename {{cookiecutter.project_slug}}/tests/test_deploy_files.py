@@ -134,6 +134,30 @@ def test_dockerfile_healthcheck_serves_and_migrates() -> None:
     assert "--no-proxy-headers" in shell, "client IPs are resolved by the app from APP_TRUSTED_PROXIES"
 
 
+def test_dockerfile_installs_the_locked_versions_without_the_dev_tools() -> None:
+    """Dependencies from uv.lock in a layer of their own, then the app: a code change reuses that layer."""
+    lines = _dockerfile()
+    syncs = [i for i, line in enumerate(lines) if line.startswith("RUN ") and "uv sync" in line]
+    assert len(syncs) == 2, "expected one `uv sync` for the dependencies, then one for the app"
+    for i in syncs:
+        assert "--locked" in lines[i] or "--frozen" in lines[i], "the image must get uv.lock's versions"
+        assert "--extra" not in lines[i] and "--all-extras" not in lines[i], "the dev tools stay out"
+    assert "--no-install-project" in lines[syncs[0]]
+    assert "--no-editable" in lines[syncs[1]], "the runtime stage has the venv, not the sources"
+    copies = {i: line.split()[1:] for i, line in enumerate(lines) if line.startswith("COPY ")}
+    lock = min(i for i, paths in copies.items() if "uv.lock" in paths)
+    src = min(i for i, paths in copies.items() if "src" in paths)
+    assert lock < syncs[0] < src < syncs[1]
+
+
+def test_dockerfile_pins_the_uv_of_the_makefile() -> None:
+    (pinned,) = re.findall(r"^UV_VERSION := (\S+)$", (ROOT / "Makefile").read_text("utf-8"), re.MULTILINE)
+    assert any(f"uv=={pinned}" in run.split() for run in _instructions("RUN"))
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+    minimum = pyproject["tool"]["uv"]["required-version"].removeprefix(">=")
+    assert [int(part) for part in pinned.split(".")] >= [int(part) for part in minimum.split(".")]
+
+
 def test_docker_build_context_leaves_secrets_out() -> None:
     rules = [
         line.strip()
@@ -142,6 +166,7 @@ def test_docker_build_context_leaves_secrets_out() -> None:
     ]
     assert rules[0] == "*", "the build context should be an allowlist"
     assert not any(rule.startswith("!") and ".env" in rule for rule in rules)
+    assert {"!pyproject.toml", "!uv.lock", "!README.md", "!src/"} <= set(rules), "what the Dockerfile copies"
 
 
 def test_pre_commit_hooks_use_the_projects_own_tools() -> None:

@@ -1,0 +1,1 @@
+"""Maintenance scripts of the template repository (run as modules: `python -m scripts.lock`)."""
