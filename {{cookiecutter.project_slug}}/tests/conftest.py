@@ -8,24 +8,28 @@ a database of its own that is dropped afterwards.
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import os
 import re
-import time
+import shutil
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import closing
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import anyio
 import asyncpg
 import httpx
 import pytest
 from alembic import command
 from litestar import Litestar
 
-from app.asgi import create_app
-from app.core import ratelimit
+from app.asgi import close_services, create_app, renew_services
+from app.core import clock as app_clock
 from app.core.migrations import alembic_config
 from app.settings import Settings, load_settings
 from tests.mailbox import Mailbox
@@ -43,19 +47,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--redis-url",
         default=None,
-        help="run the shared-store tests against this Redis (e.g. redis://127.0.0.1:6379/15)",
+        help="run the shared-store tests against this Redis, which they empty (default with --db=postgresql: "
+        "a redis-server of their own)",
     )
 
 
+def _services(config: pytest.Config) -> bool:
+    """Whether this run has the real services (`make test-services`): PostgreSQL and Redis."""
+    return config.getoption("--db") == "postgresql" or bool(config.getoption("--redis-url"))
+
+
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """The Redis tests need a server: they are collected only when --redis-url names one; the
-    asyncpg reader's own tests only with --db=postgresql.
+    """Tests that need PostgreSQL's or Redis's programs (the asyncpg reader's, the shared stores',
+    the outages of private servers) are collected with the real services only; SQLite's write
+    lock's only on SQLite.
 
     None (not False) otherwise, so that `collect_ignore` lists in other conftest files still apply.
     """
-    if collection_path.name == "test_redis_store.py" and not config.getoption("--redis-url"):
+    services_only = {"test_redis_store.py", "test_asyncpg_reader.py", "test_outages.py"}
+    if collection_path.name in services_only and not _services(config):
         return True
-    if collection_path.name == "test_asyncpg_reader.py" and config.getoption("--db") != "postgresql":
+    if collection_path.name == "test_sqlite_writes.py" and config.getoption("--db") != "sqlite":
         return True
     return None
 
@@ -75,26 +87,96 @@ def postgres_server_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
     if request.config.getoption("--db") != "postgresql":
         yield None
         return
-    import anyio
-
     base = os.environ.get("TEST_POSTGRES_URL", DEFAULT_PG)
     name = f"test_{uuid.uuid4().hex[:12]}"
     admin_dsn = base.replace("postgresql+asyncpg://", "postgresql://")
-
-    async def run(sql: str) -> None:
-        conn = await asyncpg.connect(admin_dsn)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    anyio.run(run, f'CREATE DATABASE "{name}"')
+    anyio.run(_postgres_execute, admin_dsn, f'CREATE DATABASE "{name}"')
     yield base.rsplit("/", 1)[0] + f"/{name}"
-    anyio.run(run, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    anyio.run(_postgres_execute, admin_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _postgres_execute(dsn: str, *statements: str) -> list[Any]:
+    """Run statements on a connection of their own; the rows of the last one."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows: list[Any] = []
+        for statement in statements:
+            rows = await conn.fetch(statement)
+        return rows
+    finally:
+        await conn.close()
+
+
+class MigratedDatabase:
+    """The suite's database, migrated once and handed to each test empty.
+
+    Migrating takes longer than most tests: on SQLite each test gets a copy of a file migrated
+    once; on PostgreSQL the run's database is migrated once and every table is emptied before
+    each test (a test that migrated it down is migrated up again).
+    """
+
+    def __init__(self, directory: Path, postgres_url: str | None) -> None:
+        self.postgres_url = postgres_url
+        self.template = directory / "migrated.db"
+        url = postgres_url or f"sqlite+aiosqlite:///{self.template}"
+        command.upgrade(alembic_config(url), "heads")
+        if postgres_url is None:
+            with closing(sqlite3.connect(self.template)) as conn:  # nothing left in the write-ahead log
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self.tables: list[str] = []
+            return
+        dsn = postgres_url.replace("postgresql+asyncpg://", "postgresql://")
+        listed = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+        self.tables = sorted(row[0] for row in anyio.run(_postgres_execute, dsn, listed))
+        self.heads = self._heads(dsn)
+
+    @staticmethod
+    def _heads(dsn: str) -> list[str]:
+        rows = anyio.run(_postgres_execute, dsn, "SELECT version_num FROM alembic_version")
+        return sorted(row[0] for row in rows)
+
+    def fresh(self, directory: Path) -> str:
+        """The URL of an empty, migrated database for one test."""
+        if self.postgres_url is None:
+            path = directory / "test.db"
+            shutil.copyfile(self.template, path)
+            return f"sqlite+aiosqlite:///{path}"
+        dsn = self.postgres_url.replace("postgresql+asyncpg://", "postgresql://")
+        if self._heads(dsn) != self.heads:  # a test migrated it down
+            command.upgrade(alembic_config(self.postgres_url), "heads")
+        tables = ", ".join(f'"{table}"' for table in self.tables)
+        anyio.run(_postgres_execute, dsn, "SET lock_timeout = '10s'", f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        return self.postgres_url
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory, postgres_server_url: str | None) -> MigratedDatabase:
+    return MigratedDatabase(tmp_path_factory.mktemp("migrated"), postgres_server_url)
 
 
 def make_settings(database_url: str, mail_port: int, **groups: dict[str, Any]) -> Settings:
-    """Test settings: SMTP to the test mailbox, fast but valid hashing, overridable per group."""
+    """Test settings: SMTP to the test mailbox, cheap hashing, overridable per group.
+
+    Argon2 at its cheapest (8 KiB, one pass: allowed with APP_ENV=test only) costs microseconds
+    instead of ~40 ms a hash; the tests of hashing itself set their own parameters. Settings are
+    immutable, so the groups are read once per set of arguments and environment; each test then
+    gets its own database URL in a copy.
+    """
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    key = json.dumps([mail_port, groups, environment], sort_keys=True, default=str)
+    cached = _SETTINGS.get(key)
+    if cached is None:
+        cached = _SETTINGS[key] = _load_test_settings(DEFAULT_SQLITE, mail_port, groups)
+    url = groups.get("database", {}).get("url", database_url)  # a test may name another database
+    database = cached.database.model_copy(update={"url": url})
+    return Settings(cached.app, cached.secrets, database, cached.redis, cached.mail, cached.auth, cached.rate_limit)
+
+
+_SETTINGS: dict[str, Settings] = {}
+DEFAULT_SQLITE = "sqlite+aiosqlite:///unused.db"  # replaced by each test's own database
+
+
+def _load_test_settings(database_url: str, mail_port: int, groups: dict[str, dict[str, Any]]) -> Settings:
     base: dict[str, dict[str, Any]] = {
         "app": {"env": "test", "base_url": BASE_URL, "name": "Test App"},
         "secrets": {"secret_key": "test-secret-" + "x" * 40},
@@ -112,17 +194,15 @@ def make_settings(database_url: str, mail_port: int, **groups: dict[str, Any]) -
     }
     for name, values in groups.items():
         base[name] = base[name] | values
+    if base["app"]["env"] == "test":
+        base["auth"] = {"argon2_memory_kib": 8, "argon2_time_cost": 1} | base["auth"]
     return load_settings(**base)
 
 
 @pytest.fixture
-def database_url(tmp_path: Path, postgres_server_url: str | None) -> Iterator[str]:
+def database_url(tmp_path: Path, migrated_database: MigratedDatabase) -> str:
     """A migrated, empty database for one test."""
-    url = postgres_server_url or f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
-    command.upgrade(alembic_config(url), "heads")
-    yield url
-    if postgres_server_url is not None:
-        command.downgrade(alembic_config(url), "base")
+    return migrated_database.fresh(tmp_path)
 
 
 @pytest.fixture
@@ -130,31 +210,73 @@ def settings(database_url: str, mailbox: Mailbox) -> Settings:
     return make_settings(database_url, mailbox.port)
 
 
+class AppPool:
+    """Apps built once per run and renewed for each test that takes one.
+
+    Building an app registers every route (~0.3 s with all features, more than most tests take);
+    renewing one gives it new services (database pool, stores, counters, caches: see
+    app.asgi.renew_services) for a few milliseconds. Apps are pooled by everything that decides
+    their registration: the APP_* and secret settings, and the environment (features read their
+    own settings from it). A test taking two apps at once gets two different apps (two
+    instances of one site).
+    """
+
+    def __init__(self) -> None:
+        self._free: dict[str, list[Litestar]] = {}
+        self._keys: dict[int, str] = {}  # id of an app taken -> its key, read when it was taken
+
+    @staticmethod
+    def _key(settings: Settings) -> str:
+        groups = [settings.app.model_dump(mode="json"), settings.secrets.model_dump(mode="json")]
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+        return json.dumps([groups, environment], sort_keys=True)
+
+    def take(self, settings: Settings) -> Litestar:
+        """An app for these settings: a free one renewed, else a new one."""
+        key = self._key(settings)
+        free = self._free.get(key)
+        if free:
+            application = free.pop()
+            renew_services(application, settings)
+        else:
+            application = create_app(settings)
+        self._keys[id(application)] = key
+        return application
+
+    async def give_back(self, application: Litestar) -> None:
+        """Close the app's services (mail delivered, connections closed) and keep it for another test."""
+        await close_services(application)
+        self._free.setdefault(self._keys.pop(id(application)), []).append(application)
+
+
+@pytest.fixture(scope="session")
+def app_pool() -> AppPool:
+    return AppPool()
+
+
 AppFactory = Callable[..., Litestar]
 
 
 @pytest.fixture
-async def make_app(database_url: str, mailbox: Mailbox) -> AsyncIterator[AppFactory]:
-    """Build apps with settings overridden per group (`make_app(auth={...})`); disposed afterwards."""
-    built: list[Litestar] = []
+async def make_app(database_url: str, mailbox: Mailbox, app_pool: AppPool) -> AsyncIterator[AppFactory]:
+    """Apps with settings overridden per group (`make_app(auth={...})`), on this test's database."""
+    taken: list[Litestar] = []
 
     def build(**groups: dict[str, Any]) -> Litestar:
-        application = create_app(make_settings(database_url, mailbox.port, **groups))
-        built.append(application)
+        application = app_pool.take(make_settings(database_url, mailbox.port, **groups))
+        taken.append(application)
         return application
 
     yield build
-    for application in built:
-        await application.state.mailer.drain()
-        await application.state.db.dispose()
+    for application in taken:
+        await app_pool.give_back(application)
 
 
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[Litestar]:
-    application = create_app(settings)
+async def app(settings: Settings, app_pool: AppPool) -> AsyncIterator[Litestar]:
+    application = app_pool.take(settings)
     yield application
-    await application.state.mailer.drain()
-    await application.state.db.dispose()
+    await app_pool.give_back(application)
 
 
 class Client(httpx.AsyncClient):
@@ -247,15 +369,65 @@ async def reauthenticate(client: Client, location: str, password: str = STRONG_P
     return back
 
 
-@pytest.fixture
-def one_rate_limit_window(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Stop the rate limiter's clock inside the current window, for tests that count up to a limit.
+class AppLog(logging.Handler):
+    """What the app logged during one test (its own loggers, `app.*`, and Litestar's).
 
-    Windows are fixed and aligned to the clock (see app.core.ratelimit): a test whose requests
-    straddle a window boundary would find its counts reset half-way and its limit never reached.
+    Not pytest's caplog: building an app applies Litestar's logging configuration, which replaces
+    the root logger's handlers, caplog's among them, so a test could see nothing and pass.
     """
-    frozen = float(int(time.time()) // 60 * 60 + 1)
-    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: frozen))
+
+    LOGGERS = ("app", "litestar")
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def messages(self, name: str = "", level: int = logging.DEBUG) -> list[str]:
+        """The messages of `name` (and its children) at `level` or above."""
+        return [
+            r.getMessage()
+            for r in self.records
+            if r.levelno >= level and (not name or r.name == name or r.name.startswith(name + "."))
+        ]
+
+
+@pytest.fixture
+def app_log() -> Iterator[AppLog]:
+    handler = AppLog()
+    for name in AppLog.LOGGERS:
+        logging.getLogger(name).addHandler(handler)
+    yield handler
+    for name in AppLog.LOGGERS:
+        logging.getLogger(name).removeHandler(handler)
+
+
+class FrozenClock:
+    """The rate limits' clock (app.core.clock), stopped; `advance` moves it."""
+
+    def __init__(self, start: float) -> None:
+        self.time = start
+
+    def __call__(self) -> float:
+        return self.time
+
+    def advance(self, seconds: float) -> None:
+        self.time += seconds
+
+
+# A second into a minute: a test counting up to a limit is never cut by a window's end.
+FROZEN_START = 1_900_000_000.0 // 60 * 60 + 1
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
+    """Every test runs with the rate limits' clock stopped: counts never depend on how fast the
+    machine is or on where a minute ends. A test that needs time to pass calls `clock.advance`."""
+    frozen = FrozenClock(FROZEN_START)
+    monkeypatch.setattr(app_clock, "now", frozen)
+    return frozen
 
 
 async def answered_before_the_link(

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Router
 from litestar.config.response_cache import ResponseCacheConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -18,7 +21,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
-from litestar.stores.redis import RedisStore
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.account_views import ACCOUNT_VIEWS
 from app.auth.credentials import provide_caller
@@ -41,21 +44,29 @@ from app.auth.web import (
 )
 from app.core import audit
 from app.core.cli import AppCLIPlugin
+from app.core.client_ip import client_ip_resolver, scope_client_ip_resolver
 from app.core.db import Database
 from app.core.errors import EXCEPTION_HANDLERS
 from app.core.events import EventBus
-from app.core.gate import RequestGate
+from app.core.gate import GateSteps, RequestGate
 from app.core.health import health, ready
 from app.core.mail import Mailer
-from app.core.ratelimit import RATE_LIMIT_STORE, RateLimiter, client_ip_resolver, scope_client_ip_resolver
+from app.core.ratelimit import RATE_LIMIT_STORE, RateLimiter
 from app.core.resume import FormStash
 from app.core.security import OriginCheck, csrf_config, security_headers, trusted_origins
+from app.core.stores import build_store
 from app.core.ui import template_config
 from app.features import ENABLED
 from app.settings import Settings, SettingsError, load_settings
 
 APP_DIR = Path(__file__).resolve().parent
 MAX_BODY_BYTES = 1024 * 1024
+TEMPLATE_DIRS = [
+    APP_DIR / "templates",
+    APP_DIR / "auth" / "templates",
+    *(f.templates_dir for f in ENABLED if f.templates_dir),
+]
+RESPONSE_CACHE_STORE = "response_cache"
 
 
 def settings_or_exit() -> Settings:
@@ -73,10 +84,10 @@ def settings_or_exit() -> Settings:
     return settings
 
 
-def _store(settings: Settings) -> Store:
-    if settings.redis.url:
-        return RedisStore.with_client(url=settings.redis.url, namespace="app")
-    return MemoryStore()
+async def provide_db(request: Request[Any, Any, Any]) -> AsyncIterator[AsyncSession]:
+    """Dependency: a database session for the request, rolled back if left uncommitted."""
+    async with request.app.state.db.sessions() as session:
+        yield session
 
 
 def freeze_startup_objects() -> None:
@@ -91,14 +102,26 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
-    """Assemble the app from the core and every enabled feature."""
-    settings = settings or settings_or_exit()
+@dataclass(frozen=True)
+class Services:
+    """Everything the app holds that lives and changes with it, built from the settings.
+
+    The database pool, the shared store (rate limits, budgets, kept forms), the mailer, the
+    session manager and the auth rules, the features' services (`app.state`), and the request
+    gate's steps. `create_app` builds them once; `renew_services` builds them again for an app
+    whose routes are already registered; `close_services` closes them.
+    """
+
+    state: dict[str, Any]
+    store: Store
+    steps: GateSteps
+
+
+def build_services(settings: Settings) -> Services:
+    """The app's services for these settings (see Services)."""
     db = Database(settings.database)
-    store = _store(settings)
-    template_dirs = [APP_DIR / "templates", APP_DIR / "auth" / "templates"]
-    template_dirs += [f.templates_dir for f in ENABLED if f.templates_dir]
-    mailer = Mailer(settings.mail, settings.app.name, template_dirs)
+    store = build_store(settings.redis)
+    mailer = Mailer(settings.mail, settings.app.name, TEMPLATE_DIRS)
     bus = EventBus()
     bus.subscribe("*", audit.record)
     for feature in ENABLED:
@@ -110,13 +133,86 @@ def create_app(settings: Settings | None = None) -> Litestar:
     auth = AuthService(
         settings, sessions, Passwords(settings.auth), bus, mailer, store, second_factors, method_counters
     )
+    limiter = (
+        RateLimiter(settings.rate_limit, scope_client_ip_resolver(settings.app), store)
+        if settings.rate_limit.enabled
+        else None
+    )
+    steps = GateSteps(
+        limiter,
+        OriginCheck(
+            trusted_origins(settings),
+            explain=settings.app.env == "development",
+            exempt=frozenset(path for f in ENABLED for path in f.cross_site_posts),
+        ),
+        SessionResolver(sessions, [a for f in ENABLED for a in f.authenticators]),
+    )
+    state: dict[str, Any] = {
+        "settings": settings,
+        "db": db,
+        "auth": auth,
+        "session_control": SessionControl(auth),
+        "form_stash": FormStash(store),
+        "mailer": mailer,
+        "client_ip": client_ip_resolver(settings.app),
+        "nav": [entry for f in ENABLED for entry in f.nav],
+        "sign_in_options": [tpl for f in ENABLED for tpl in f.sign_in_options],
+        "reauth_options": [tpl for f in ENABLED for tpl in f.reauth_options],
+        "security_sections": [(f.name, tpl) for f in ENABLED for tpl in f.security_sections],
+        "security_contexts": [(f.name, f.security_context) for f in ENABLED if f.security_context],
+        "scripts": [src for f in ENABLED for src in f.scripts],
+        "stylesheets": [href for f in ENABLED for href in f.stylesheets],
+        "header_items": [tpl for f in ENABLED for tpl in f.header_items],
+        "features": [f.name for f in ENABLED],
+        **{key: value for f in ENABLED if f.state for key, value in f.state(settings, auth).items()},
+    }
+    return Services(state, store, steps)
+
+
+def renew_services(app: Litestar, settings: Settings) -> None:
+    """Give a built app new services (see Services), as if `create_app(settings)` had built it.
+
+    The routes, middleware and templates stay: building those is most of `create_app`'s cost
+    (Litestar registers every handler, ~0.3 s for all features), so a test suite renews one app
+    per test instead. What registration reads of the settings (APP_* and the secret key: CSRF,
+    security headers, the API's title, debug) must not differ from the app's (ValueError
+    otherwise); every other group may. Close the old services first (`close_services`); anything
+    a handler left in `app.state` goes with them.
+    """
+    if _registered(settings) != _registered(app.state.settings):
+        raise ValueError("renew_services: the APP_* and secret settings must be the app's own")
+    services = build_services(settings)
+    app.state.clear()
+    app.state.update(services.state)
+    app.stores.register(RATE_LIMIT_STORE, services.store, allow_override=True)
+    app.stores.register(RESPONSE_CACHE_STORE, MemoryStore(), allow_override=True)
+    (gate,) = (layer for layer in app.middleware if isinstance(layer, RequestGate))
+    gate.renew(services.steps)
+
+
+def _registered(settings: Settings) -> list[dict[str, Any]]:
+    """The settings an app's registration reads (csrf_config, security_headers, the OpenAPI title, debug)."""
+    return [settings.app.model_dump(), settings.secrets.model_dump()]
+
+
+async def close_services(app: Litestar) -> None:
+    """Deliver the mails still queued, close the database pool and the shared store's connections."""
+    await app.state.mailer.drain()
+    await app.state.db.dispose()
+    await app.stores.get(RATE_LIMIT_STORE).__aexit__(None, None, None)  # a Redis client's connections
+
+
+async def shutdown(app: Litestar) -> None:
+    """Close the services (see close_services); let what startup froze be collected."""
+    await close_services(app)
+    gc.unfreeze()  # an app built and dropped in one process (tests, the bench) can then be collected
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Assemble the app from the core and every enabled feature."""
+    settings = settings or settings_or_exit()
+    services = build_services(settings)
     common_passwords()  # load the list now rather than on the first sign-up
-
-    async def shutdown() -> None:
-        await mailer.drain()
-        await db.dispose()
-        gc.unfreeze()  # an app built and dropped in one process (tests, the bench) can then be collected
-
     static = create_static_files_router(
         path="/static",
         directories=[APP_DIR / "static", *(f.static_dir for f in ENABLED if f.static_dir)],
@@ -137,7 +233,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *(handler for f in ENABLED for handler in f.route_handlers),
         ],
         dependencies={
-            "db": Provide(db.session),
+            "db": Provide(provide_db),
             "auth": Provide(provide_auth, sync_to_thread=False),
             "principal": Provide(provide_principal, sync_to_thread=False),
             "user": Provide(provide_required_principal, sync_to_thread=False),
@@ -145,46 +241,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "sessions": Provide(provide_session_control, sync_to_thread=False),
             "resumed": Provide(provide_resumed),
         },
-        middleware=[
-            RequestGate(
-                RateLimiter(settings.rate_limit, scope_client_ip_resolver(settings.app), store)
-                if settings.rate_limit.enabled
-                else None,
-                OriginCheck(
-                    trusted_origins(settings),
-                    explain=settings.app.env == "development",
-                    exempt=frozenset(path for f in ENABLED for path in f.cross_site_posts),
-                ),
-                SessionResolver(sessions, [a for f in ENABLED for a in f.authenticators]),
-            )
-        ],
+        middleware=[RequestGate(services.steps)],
         csrf_config=csrf_config(settings),
-        template_config=template_config(template_dirs, {k: v for f in ENABLED for k, v in f.template_globals.items()}),
+        template_config=template_config(TEMPLATE_DIRS, {k: v for f in ENABLED for k, v in f.template_globals.items()}),
         before_send=[security_headers(settings)],
         exception_handlers={**EXCEPTION_HANDLERS, SecondFactorRequired: second_factor_required_handler},
-        stores={RATE_LIMIT_STORE: store, "response_cache": MemoryStore()},
-        response_cache_config=ResponseCacheConfig(store="response_cache"),
-        state=State(
-            {
-                "settings": settings,
-                "db": db,
-                "auth": auth,
-                "session_control": SessionControl(auth),
-                "form_stash": FormStash(store),
-                "mailer": mailer,
-                "client_ip": client_ip_resolver(settings.app),
-                "nav": [entry for f in ENABLED for entry in f.nav],
-                "sign_in_options": [tpl for f in ENABLED for tpl in f.sign_in_options],
-                "reauth_options": [tpl for f in ENABLED for tpl in f.reauth_options],
-                "security_sections": [(f.name, tpl) for f in ENABLED for tpl in f.security_sections],
-                "security_contexts": [(f.name, f.security_context) for f in ENABLED if f.security_context],
-                "scripts": [src for f in ENABLED for src in f.scripts],
-                "stylesheets": [href for f in ENABLED for href in f.stylesheets],
-                "header_items": [tpl for f in ENABLED for tpl in f.header_items],
-                "features": [f.name for f in ENABLED],
-                **{key: value for f in ENABLED if f.state for key, value in f.state(settings, auth).items()},
-            }
-        ),
+        stores={RATE_LIMIT_STORE: services.store, RESPONSE_CACHE_STORE: MemoryStore()},
+        response_cache_config=ResponseCacheConfig(store=RESPONSE_CACHE_STORE),
+        state=State(services.state),
         # The spec only: documentation UIs load scripts from CDNs, which the strict CSP forbids.
         openapi_config=OpenAPIConfig(
             title=settings.app.name, version="0.1.0", path="/schema", render_plugins=[JsonRenderPlugin()]

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 
 
-def main() -> None:
-    """Entry point of the `app` script and of `python -m app`."""
-    if sys.argv[1:2] == ["check"]:
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the `app` script and of `python -m app`; `argv` defaults to the process's arguments."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["check"]:
         from app.core.cli.check import run_preflight
 
         raise SystemExit(run_preflight())
     os.environ.setdefault("LITESTAR_APP", "app.asgi:create_app")
     from litestar.cli.main import litestar_group
 
-    litestar_group()
+    litestar_group.main(args=args, prog_name="app")

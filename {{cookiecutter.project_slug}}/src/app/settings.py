@@ -16,6 +16,8 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 EXAMPLE_SECRET = "generate"  # noqa: S105 - the placeholder in .env.example, never valid in production
+ARGON2_MIN_MEMORY_KIB = 19456  # OWASP's minimum recommended Argon2id profile: m=19 MiB, t=2, p=1
+ARGON2_MIN_TIME_COST = 2
 
 
 class Environment(StrEnum):
@@ -88,6 +90,8 @@ class DatabaseSettings(_Group):
     url: str = "sqlite+aiosqlite:///./app.db"
     echo: bool = False
     pool_size: int = Field(default=10, ge=1, le=200)
+    # Seconds a request waits for a connection (on SQLite: for its turn) before answering 503.
+    pool_timeout: float = Field(default=10.0, gt=0, le=300)
 
     @field_validator("url")
     @classmethod
@@ -98,11 +102,16 @@ class DatabaseSettings(_Group):
 
 
 class RedisSettings(_Group):
-    """REDIS_URL: shared stores (rate limits) for several instances; memory when empty."""
+    """REDIS_*: the store several instances share (rate limits, budgets, kept forms); memory when
+    REDIS_URL is empty. While Redis is away, each process counts for itself (app.core.stores)."""
 
     model_config = SettingsConfigDict(env_prefix="REDIS_")
 
     url: str = ""
+    # Seconds Redis has to answer a command (or to accept a connection) before it counts as away.
+    timeout: float = Field(default=0.5, gt=0, le=30)
+    # While Redis is away, seconds between two tries; meanwhile counts stay in each process.
+    retry_seconds: float = Field(default=5.0, gt=0, le=300)
 
     @field_validator("url")
     @classmethod
@@ -143,8 +152,9 @@ class AuthSettings(_Group):
     reset_ttl: int = Field(default=3600, ge=60)
     password_min_length: int = Field(default=8, ge=8, le=64)
     password_max_length: int = Field(default=128, ge=64, le=1024)
-    argon2_memory_kib: int = Field(default=19456, ge=19456)
-    argon2_time_cost: int = Field(default=2, ge=2)
+    # OWASP's minimum (19 MiB, t=2) is the floor everywhere but APP_ENV=test (see Settings.policy_problems).
+    argon2_memory_kib: int = Field(default=ARGON2_MIN_MEMORY_KIB, ge=8)
+    argon2_time_cost: int = Field(default=ARGON2_MIN_TIME_COST, ge=1)
     argon2_parallelism: int = Field(default=1, ge=1)
 
 
@@ -198,6 +208,18 @@ class Settings:
             return self.auth.allow_unverified_sign_in
         return not self.app.is_production
 
+    def policy_problems(self) -> list[str]:
+        """The rules between settings: the hashing floor (lifted only for tests, whose hashes
+        protect nothing and would otherwise be most of their time) and production's rules."""
+        found = []
+        weak = self.auth.argon2_memory_kib < ARGON2_MIN_MEMORY_KIB or self.auth.argon2_time_cost < ARGON2_MIN_TIME_COST
+        if weak and self.app.env is not Environment.TEST:
+            found.append(
+                f"AUTH_ARGON2_MEMORY_KIB must be at least {ARGON2_MIN_MEMORY_KIB} and AUTH_ARGON2_TIME_COST at "
+                f"least {ARGON2_MIN_TIME_COST} (OWASP's minimum); lower values are for APP_ENV=test only."
+            )
+        return found + self.production_problems()
+
     def production_problems(self) -> list[str]:
         """The rules that only production enforces."""
         if not self.app.is_production:
@@ -247,7 +269,7 @@ def load_settings(**overrides: dict[str, Any]) -> Settings:
     if problems:
         raise SettingsError(problems)
     settings = Settings(**built)
-    problems = settings.production_problems()
+    problems = settings.policy_problems()
     if problems:
         raise SettingsError(problems)
     return settings

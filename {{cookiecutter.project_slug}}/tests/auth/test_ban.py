@@ -13,8 +13,8 @@ from app.auth.models import Session, User
 from app.core.audit import AuditLog
 from app.core.db import utcnow
 from app.core.events import RequestMeta
+from tests.cli import run_app
 from tests.conftest import STRONG_PASSWORD, Client, signed_in
-from tests.core.test_operations import run_app
 
 
 async def ban(app: Litestar, email: str, reason: str | None = None, days: int | None = None) -> int:

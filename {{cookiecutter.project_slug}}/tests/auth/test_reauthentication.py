@@ -6,7 +6,6 @@ import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from litestar import Litestar
 
 from app.core.crypto import hash_token
@@ -131,7 +130,6 @@ async def test_reauthentication_refreshes_a_cached_session(make_app: AppFactory)
         await app.state.mailer.drain()
 
 
-@pytest.mark.usefixtures("one_rate_limit_window")
 async def test_deleting_with_a_password_pays_with_the_failed_sign_in_budget(make_app: AppFactory) -> None:
     """A stolen, no longer fresh session cannot guess the password to delete the account."""
     app = make_app(rate_limit={"failed_sign_in_budget": 3})

@@ -68,10 +68,10 @@ async def test_a_caller_cancelled_while_waiting_passes_the_connection_on(client:
     reader = AsyncpgReader(app.state.db.engine, pool_size=1)
     try:
         expected = await reader.first(_LOOKUP.one, params)
-        held = await reader._take()  # the only connection, busy
+        held, _ = await reader._take()  # the only connection, busy
         first = asyncio.create_task(reader.first(_LOOKUP.one, params))
         second = asyncio.create_task(reader.first(_LOOKUP.one, params))
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0)  # one turn of the loop: both tasks run until they wait for a connection
         assert len(reader._waiters) == 2
         reader._hand(held)  # handed to the first waiter ...
         first.cancel()  # ... which goes before it runs: the connection must reach the second

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
 from litestar import get
 
 from app.core.gate import STEP_HEADERS_KEY, step_headers
@@ -58,7 +57,6 @@ async def test_a_cookie_from_the_steps_makes_any_answer_no_store(make_app: AppFa
         assert answer.headers["cache-control"] == "no-store"
 
 
-@pytest.mark.usefixtures("one_rate_limit_window")
 async def test_error_answers_carry_the_steps_headers_too(make_app: AppFactory) -> None:
     app = make_app(rate_limit={"general": 50})
     async with client_from(app, "203.0.113.40") as client:

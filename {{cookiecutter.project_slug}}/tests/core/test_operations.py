@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import gc
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import anyio.to_thread
@@ -16,25 +13,8 @@ from litestar import Litestar
 
 from app.core.migrations import alembic_config
 from app.settings import SettingsError, load_settings
+from tests.cli import run_app, run_app_process
 from tests.conftest import BASE_URL, AppFactory, Client, signed_in
-
-PROJECT = Path(__file__).resolve().parents[2]
-
-
-def run_app(
-    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run the `app` command line in a subprocess, as an operator would."""
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        input=stdin,
-        env={**os.environ, "PYTHONPATH": str(PROJECT / "src"), **(env or {})},
-        timeout=120,
-        check=False,
-    )
 
 
 def test_production_problems_are_listed_all_at_once() -> None:
@@ -57,7 +37,7 @@ def test_invalid_values_name_the_variable() -> None:
 
 
 def test_bad_configuration_exits_cleanly_without_traceback(tmp_path: Path) -> None:
-    result = run_app(
+    result = run_app_process(
         "routes",
         env={
             "APP_ENV": "production",
@@ -140,14 +120,15 @@ def test_cli_creates_users_from_the_environment_never_an_argument(tmp_path: Path
 async def test_audit_export_and_cleanup(client: Client, app: Litestar, database_url: str, tmp_path: Path) -> None:
     await signed_in(client)
     env = {"DATABASE_URL": database_url, "APP_ENV": "test"}
-    jsonl = run_app("audit", "export", env=env)
+    jsonl = await anyio.to_thread.run_sync(lambda: run_app("audit", "export", env=env))
     assert jsonl.returncode == 0, jsonl.stderr
     rows = [json.loads(line) for line in jsonl.stdout.splitlines()]
     assert {"user.created", "session.created"} <= {r["event"] for r in rows}
     out = tmp_path / "audit.csv"
-    assert run_app("audit", "export", "--format", "csv", "-o", str(out), env=env).returncode == 0
+    csv = await anyio.to_thread.run_sync(lambda: run_app("audit", "export", "--format", "csv", "-o", str(out), env=env))
+    assert csv.returncode == 0
     assert out.read_text().splitlines()[0].startswith("id,created_at,event")
-    cleanup = run_app("sessions", "cleanup", env=env)
+    cleanup = await anyio.to_thread.run_sync(lambda: run_app("sessions", "cleanup", env=env))
     assert cleanup.returncode == 0 and "Deleted 0 expired sessions" in cleanup.stdout
 
 

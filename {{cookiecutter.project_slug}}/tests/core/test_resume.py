@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
+from datetime import datetime, timedelta, tzinfo
 
+import litestar.stores.base
+import pytest
 from litestar.stores.memory import MemoryStore
 
 from app.core.crypto import hash_token
@@ -44,10 +46,16 @@ async def test_only_a_hash_of_the_handle_is_stored_and_nothing_secret() -> None:
     assert raw is not None and b"a long secret 1" not in raw and handle.encode() not in raw
 
 
-async def test_a_kept_form_expires() -> None:
-    stash = FormStash(MemoryStore(), ttl=1)
+async def test_a_kept_form_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    stash = FormStash(MemoryStore(), ttl=60)
     handle = await stash.put("owner", "/account/email", {"email": "x@example.com"})
-    await asyncio.sleep(1.1)
+
+    class AMinuteLater(datetime):  # the store's clock (Litestar's StorageObject reads datetime.now)
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
+            return datetime.now(tz) + timedelta(seconds=60)
+
+    monkeypatch.setattr(litestar.stores.base, "datetime", AMinuteLater)
     assert await stash.take("owner", handle) is None
 
 

@@ -8,6 +8,7 @@ so the audit log) and the hooks of `app/hooks.py` run.
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from email_validator import EmailNotValidError, validate_email
 from litestar.stores.base import Store
 from sqlalchemy import Select, bindparam, delete, update
 from sqlalchemy import select as core_select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -48,7 +50,7 @@ from app.core.errors import (
 from app.core.events import Event, EventBus, EventName, RequestMeta
 from app.core.mail import Mailer
 from app.core.names import one_line_name
-from app.core.ratelimit import Budget
+from app.core.ratelimit import AttemptBudget
 from app.settings import Settings
 
 VERIFY_EMAIL = "email-verification"
@@ -106,10 +108,10 @@ class AuthService:
         self.bus = bus
         self.mailer = mailer
         limits = settings.rate_limit
-        self.failed_sign_ins = Budget(
+        self.failed_sign_ins = AttemptBudget(
             store, "failed-sign-in", limits.failed_sign_in_budget, limits.failed_sign_in_window
         )
-        self.mail_budget = Budget(store, "mail", limits.mail_per_address, 60)
+        self.mail_budget = AttemptBudget(store, "mail", limits.mail_per_address, 60)
         self.gate = SecondFactorGate(settings, list(second_factors))
         self._sign_in_lookups: dict[tuple[SecondFactor, ...], Select[Any]] = {}
         self.method_counters = list(method_counters)
@@ -117,14 +119,27 @@ class AuthService:
     # --- input ---------------------------------------------------------------------------
 
     def normalize_email(self, raw: str) -> str:
-        """Lower-cased, syntax-checked address (no DNS lookup); InvalidInput otherwise."""
+        """Lower-cased, syntax-checked address (no DNS lookup); InvalidInput otherwise.
+
+        The domain is normalised by email-validator (IDNA: a full-width letter in it becomes its
+        ASCII twin). A local part that Unicode's compatibility normalisation (NFKC) would change,
+        such as `paul` spelt with a full-width p (U+FF50), is refused rather than folded: it would
+        show beside `paul` in member lists looking the same, and folding it could send mail to
+        someone else's mailbox.
+        """
         raw = (raw or "").strip()
         if not raw or len(raw) > 254:
             raise InvalidInput("Enter a valid email address.", field="email")
         try:
-            return validate_email(raw, check_deliverability=False).normalized.lower()
+            address = validate_email(raw, check_deliverability=False).normalized.lower()
         except EmailNotValidError as error:
             raise InvalidInput("Enter a valid email address.", field="email") from error
+        if unicodedata.normalize("NFKC", address) != address:
+            raise InvalidInput(
+                "Type the address with ordinary characters: it contains look-alike ones, such as full-width letters.",
+                field="email",
+            )
+        return address
 
     def check_password_length(self, password: str, field: str = "password") -> None:
         """Refuse over-long (and empty) input before any hashing is spent on it."""
@@ -238,10 +253,9 @@ class AuthService:
 
     async def spend_mail_budget(self, email: str) -> None:
         """At most RATE_LIMIT_MAIL_PER_ADDRESS mails a minute to one address, whether it exists or not."""
-        if not await self.mail_budget.spend(email):
-            raise TooManyAttempts(
-                self.mail_budget.retry_after(), "Too many emails sent to this address. Wait a minute."
-            )
+        wait = await self.mail_budget.spend(email)
+        if wait:
+            raise TooManyAttempts(wait, "Too many emails sent to this address. Wait a minute.")
 
     async def spend_attempt(self, email: str) -> None:
         """Spend one unit of the account's failed sign-in budget before checking one of its credentials.
@@ -250,8 +264,9 @@ class AuthService:
         gives it back (`take_back`), a completed sign-in clears the budget. TooManyAttempts when
         the budget (RATE_LIMIT_FAILED_SIGN_IN_BUDGET per window) is used up.
         """
-        if not await self.failed_sign_ins.spend(email):
-            raise TooManyAttempts(self.failed_sign_ins.retry_after(), _LOCKED_OUT)
+        wait = await self.failed_sign_ins.spend(email)
+        if wait:
+            raise TooManyAttempts(wait, _LOCKED_OUT)
 
     async def check_password(self, account: Account | None, email: str, password: str) -> bool:
         """A password check that pays with the account's budget: a wrong password keeps its unit spent."""
@@ -295,20 +310,16 @@ class AuthService:
         password_hash = await self.passwords.hash(password)
         existing = await self.user_by_email(db, email)
         if existing is not None:
-            self.mailer.send(
-                email,
-                "already_registered",
-                name=existing.name,
-                sign_in_url=self.link("/sign-in"),
-                reset_url=self.link("/forgot-password"),
-            )
-            now = utcnow()
-            return User(id=uuid.uuid4(), name=name, email=email, created_at=now, updated_at=now)
+            return self._already_registered(existing, name, email)
         ctx = hooks.HookContext(db, meta)
         await hooks.before_user_create(ctx, name, email)
         user = User(name=name, email=email)
         db.add(user)
-        await db.flush()  # the account row references the user
+        try:
+            await db.flush()  # the account row references the user
+        except IntegrityError:  # the address signed up in another request since the lookup above
+            await db.rollback()
+            return self._already_registered(await self.user_by_email(db, email), name, email)
         db.add(
             Account(
                 user_id=user.id, provider_id=CREDENTIAL_PROVIDER, account_id=str(user.id), password_hash=password_hash
@@ -320,6 +331,21 @@ class AuthService:
         await db.commit()
         self.mailer.send(email, "verify_email", name=name, url=self.link("/verify-email", token=token, next=callback))
         return user
+
+    def _already_registered(self, existing: User | None, name: str, email: str) -> User:
+        """Sign-up's answer for an address that has an account: its owner is told by mail, and the
+        caller gets what a new sign-up gets (a user that is never stored), so no one learns whether
+        the address was taken."""
+        if existing is not None:
+            self.mailer.send(
+                email,
+                "already_registered",
+                name=existing.name,
+                sign_in_url=self.link("/sign-in"),
+                reset_url=self.link("/forgot-password"),
+            )
+        now = utcnow()
+        return User(id=uuid.uuid4(), name=name, email=email, created_at=now, updated_at=now)
 
     async def sign_in(
         self,

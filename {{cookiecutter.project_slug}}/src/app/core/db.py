@@ -1,7 +1,14 @@
 """The database engine, the per-request session, and the column types every model uses.
 
-SQLite (the embedded default) gets WAL, foreign keys and a busy timeout on every connection;
-PostgreSQL is reached through asyncpg. Timestamps are always timezone-aware UTC.
+SQLite (the embedded default) gets WAL, foreign keys and a busy timeout on every connection,
+and one connection per process for SQLAlchemy's sessions: SQLite has one writer at a time,
+and a transaction that read before it wrote fails at once ("database is locked") when another
+committed in between, whatever the busy timeout. So sessions take turns at that connection
+(an asyncio wait, DATABASE_POOL_TIMEOUT at most) and each transaction starts with BEGIN
+IMMEDIATE, taking the write lock before its first read: another process (the CLI, a second
+server) then waits for it rather than failing half-way. Reads of the hot path do not take a
+turn (the direct reader below). PostgreSQL is reached through asyncpg, with a pool of
+DATABASE_POOL_SIZE. Timestamps are always timezone-aware UTC.
 
 `DirectReader` runs a few compiled Core SELECTs of the hot path (the session lookup) on the
 driver itself: SQLAlchemy's async layers cost far more than such a query (on SQLite ~0.8 ms of
@@ -22,8 +29,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from sqlalchemy import ARRAY, ColumnElement, DateTime, Select, String, any_, bindparam, event
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import Connection, Dialect, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -74,22 +82,73 @@ class UTCDateTime(TypeDecorator[datetime]):
         return process
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, ConnectionPoolEntry], None]:
+    def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+        dbapi_connection.isolation_level = None  # no BEGIN of the driver's: _begin_immediate sends its own
+
+    return on_connect
+
+
+def _begin_immediate(connection: Connection) -> None:
+    """Start every transaction with the write lock (see the module docstring)."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def dead_connection(error: BaseException) -> bool:
+    """Whether an asyncpg error says the connection is gone, not that the query failed.
+
+    Besides the obvious (closed, reset, refused, "terminating connection due to administrator
+    command"), a connection that was idle when the server shut down has read the server's last
+    error but not yet the end of the stream: asyncpg then refuses any query with "cannot switch
+    to state ...; another operation is in progress".
+    """
+    dead = (
+        OSError,
+        asyncpg.exceptions.InterfaceError,
+        asyncpg.exceptions.PostgresConnectionError,
+        asyncpg.exceptions.AdminShutdownError,
+        asyncpg.exceptions.CrashShutdownError,
+    )
+    if isinstance(error, dead):
+        return True
+    return isinstance(error, asyncpg.exceptions.InternalClientError) and "another operation" in str(error)
+
+
+def _mark_dead_connections(context: ExceptionContext) -> None:
+    """Tell SQLAlchemy that such an error is a disconnect: its pre-ping then opens a new
+    connection instead of failing the request, and a failed statement invalidates the pool."""
+    if context.original_exception is not None and dead_connection(context.original_exception):
+        context.is_disconnect = True
 
 
 def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     """Build the async engine for the configured URL."""
-    if settings.url.startswith("sqlite"):
-        engine = create_async_engine(settings.url, echo=settings.echo)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    url = make_url(settings.url)
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        in_memory = not database or database == ":memory:" or "mode=memory" in str(url)
+        # One connection, taken in turn; an in-memory database is one connection already (StaticPool).
+        pooling = {} if in_memory else {"pool_size": 1, "max_overflow": 0, "pool_timeout": settings.pool_timeout}
+        engine = create_async_engine(settings.url, echo=settings.echo, **pooling)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(int(settings.pool_timeout * 1000)))
+        event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
-    return create_async_engine(settings.url, echo=settings.echo, pool_size=settings.pool_size, pool_pre_ping=True)
+    engine = create_async_engine(
+        settings.url,
+        echo=settings.echo,
+        pool_size=settings.pool_size,
+        max_overflow=settings.pool_size,
+        pool_timeout=settings.pool_timeout,
+        pool_pre_ping=True,
+    )
+    event.listen(engine.sync_engine, "handle_error", _mark_dead_connections)
+    return engine
 
 
 @dataclass(frozen=True)
@@ -326,31 +385,41 @@ class AsyncpgReader(DirectReader):
 
     async def _run(self, method: str, sql: str, args: list[Any]) -> Any:
         """`connection.<method>(sql, *args)` on a connection of the reader's: taken, then put back,
-        or dropped if it raised."""
-        connection = await self._take()
-        try:
-            result = await getattr(connection, method)(sql, *args)
-        except BaseException:
-            self._drop(connection)
-            raise
-        self._hand(connection)
-        return result
+        or dropped if it raised.
+
+        A connection that waited idle may have been cut meanwhile (a server restart, a failover)
+        without looking closed yet: the SELECT is then sent again on another, down to a new one,
+        so that the first requests after a restart succeed. A new connection's error is raised.
+        """
+        for _ in range(self.pool_size + 1):
+            connection, reused = await self._take()
+            try:
+                result = await getattr(connection, method)(sql, *args)
+            except BaseException as error:
+                self._drop(connection)
+                if reused and dead_connection(error):
+                    continue
+                raise
+            self._hand(connection)
+            return result
+        raise RuntimeError("unreachable: each turn drops a connection, and the last is a new one")
 
     def _decode(self, query: DirectSelect, values: tuple[Any, ...]) -> dict[str, Any]:
         return query.row(values)
 
-    async def _take(self) -> Any:
+    async def _take(self) -> tuple[Any, bool]:
+        """A connection, and whether it was used before (rather than opened for this call)."""
         while True:
             if self._idle:
                 connection = self._idle.pop()
                 if not connection.is_closed():
-                    return connection
+                    return connection, True
                 self._open -= 1  # the server went away meanwhile (a restart, a terminated backend)
                 continue
             if self._open < self.pool_size:
                 self._open += 1
                 try:
-                    return await self._connect()
+                    return await self._connect(), False
                 except BaseException:
                     self._open -= 1
                     self._hand(None)  # a waiter may try in its turn
@@ -364,7 +433,7 @@ class AsyncpgReader(DirectReader):
                     self._hand(waiter.result())  # handed over as this caller went: pass it on
                 raise
             if connection is not None:
-                return connection
+                return connection, True
 
     def _hand(self, connection: Any) -> None:
         """Give a free connection (or None: a free place to open one) to the first waiting caller."""
@@ -382,8 +451,6 @@ class AsyncpgReader(DirectReader):
         self._hand(None)
 
     async def _connect(self) -> Any:
-        import asyncpg
-
         if self._options is None:
             _, options = self.engine.dialect.create_connect_args(self.engine.url)
             for adapter_only in ("prepared_statement_cache_size", "prepared_statement_name_func"):

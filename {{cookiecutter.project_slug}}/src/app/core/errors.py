@@ -7,14 +7,20 @@ right status, HTML pages render an error page. No stack trace ever reaches a cli
 from __future__ import annotations
 
 import logging
+import socket
+import sqlite3
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
+import redis.exceptions
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from sqlalchemy.exc import DataError, DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from app.core.db import dead_connection
 
 logger = logging.getLogger("app.errors")
 
@@ -30,7 +36,9 @@ HTTP_CODES = {
     422: "VALIDATION_ERROR",
     429: "TOO_MANY_REQUESTS",
     500: "INTERNAL_SERVER_ERROR",
+    503: "SERVICE_UNAVAILABLE",
 }
+RETRY_AFTER_UNAVAILABLE = 5  # seconds: a restart, a failover or a burst is usually over by then
 
 
 class AppError(Exception):
@@ -126,6 +134,18 @@ class TooManyAttempts(AppError):
         self.retry_after = retry_after
 
 
+class ServiceUnavailable(AppError):
+    """A dependency (the database, Redis ...) is down, restarting or overloaded: try again shortly."""
+
+    code = "SERVICE_UNAVAILABLE"
+    status_code = 503
+    default_message = "We cannot answer right now: the service is busy or restarting. Try again in a few seconds."
+
+    def __init__(self, message: str | None = None, *, retry_after: int = RETRY_AFTER_UNAVAILABLE) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class Vetoed(AppError):
     """Raised by a hook in app/hooks.py to refuse an operation."""
 
@@ -175,7 +195,7 @@ def _error_response(
         )
     message = f"{message} {on_page}".strip()
     template = "errors/404.html" if status == 404 else "errors/error.html"
-    if status >= 500:
+    if status >= 500 and status != 503:  # 503 says what to do (try again), not "something went wrong"
         template = "errors/500.html"
     return Template(
         template_name=template,
@@ -206,7 +226,8 @@ def app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Respons
         if request.headers.get("hx-request"):
             return Response(None, status_code=204, headers={"HX-Redirect": location})
         return Redirect(location, status_code=303)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
+    retry_after = exc.retry_after if isinstance(exc, (TooManyAttempts, ServiceUnavailable)) else None
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return _error_response(request, exc.status_code, exc.code, exc.message, headers)
 
 
@@ -251,16 +272,82 @@ def unreadable_body_handler(request: Request[Any, Any, Any], exc: Exception) -> 
 
 def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
     """A value the database refuses is the request's fault (SQLSTATE class 22, "data exception":
-    PostgreSQL's answer to a NUL character or a string over its column's length); any other
-    database error is ours."""
-    if not isinstance(exc, DataError) and not str(getattr(exc.orig, "sqlstate", "") or "").startswith("22"):
-        return internal_error_handler(request, exc)
-    logger.info("Value refused by the database on %s %s: %s", request.method, request.scope["path"], exc.orig)
-    message = "A value in the request is too long or contains a character that cannot be stored."
-    return _error_response(request, 400, "VALIDATION_ERROR", message)
+    PostgreSQL's answer to a NUL character or a string over its column's length); a write that
+    lost a race for a unique value is a conflict; a database that cannot answer now is a 503;
+    any other database error is ours."""
+    if isinstance(exc, DataError) or str(getattr(exc.orig, "sqlstate", "") or "").startswith("22"):
+        logger.info("Value refused by the database on %s %s: %s", request.method, request.scope["path"], exc.orig)
+        message = "A value in the request is too long or contains a character that cannot be stored."
+        return _error_response(request, 400, "VALIDATION_ERROR", message)
+    if isinstance(exc, IntegrityError) and _is_unique_violation(exc):
+        logger.info("Concurrent change refused on %s %s: %s", request.method, request.scope["path"], exc.orig)
+        message = "Something changed at the same moment as your request. Reload and try again."
+        return _error_response(request, 409, "CONFLICT", message)
+    return internal_error_handler(request, exc)
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    """A unique constraint refused the row (PostgreSQL 23505, SQLite's "UNIQUE constraint failed")."""
+    orig = exc.orig
+    return getattr(orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(orig)
+
+
+# SQLSTATE classes and codes of a server that cannot answer now: connection exceptions (08),
+# insufficient resources (53: too many connections, out of memory), operator intervention (57P01-3:
+# shutting down, crashed, starting up), and a transaction rolled back to break a deadlock or a
+# serialization conflict (40001, 40P01), which succeeds when sent again.
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P01", "57P02", "57P03", "40001", "40P01")
+# SQLite's answers when another process held the write lock past the busy timeout, or when its
+# file cannot be read or written (a volume not mounted, a full or failing disk).
+_SQLITE_UNAVAILABLE = (
+    "database is locked",
+    "database table is locked",
+    "unable to open database file",
+    "disk I/O error",
+    "database or disk is full",
+)
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether the error (or one it was raised from) means a dependency cannot answer right now:
+    the database or Redis unreachable, restarting or overloaded, or no database connection free
+    within DATABASE_POOL_TIMEOUT."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        sqlstate = str(getattr(current, "sqlstate", "") or "")
+        if sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        if isinstance(current, sqlite3.OperationalError) and str(current).startswith(_SQLITE_UNAVAILABLE):
+            return True
+        if not isinstance(current, OSError) and dead_connection(current):  # OSError: only the network's, below
+            return True
+        if isinstance(
+            current,
+            PoolTimeout
+            | ConnectionError
+            | TimeoutError
+            | socket.gaierror  # the database's host name does not resolve
+            | redis.exceptions.ConnectionError
+            | redis.exceptions.TimeoutError,
+        ):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The last resort: a dependency that cannot answer is a 503 with Retry-After (one log line);
+    anything else is a bug of ours, a 500 whose traceback goes to the log, never to the client."""
+    if unavailable(exc):
+        logger.warning(
+            "Unavailable dependency on %s %s: %s: %s", request.method, request.scope["path"], type(exc).__name__, exc
+        )
+        unavailable_error = ServiceUnavailable()
+        return app_error_handler(request, unavailable_error)
     logger.exception("Unhandled error on %s %s", request.method, request.scope["path"], exc_info=exc)
     return _error_response(
         request, HTTP_500_INTERNAL_SERVER_ERROR, "INTERNAL_SERVER_ERROR", "Something went wrong on our side."

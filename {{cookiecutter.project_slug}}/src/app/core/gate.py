@@ -12,12 +12,14 @@ cookie. The gate leaves them in the request's state and the app's response-heade
 (app.core.security.security_headers, which runs for every answer anyway) adds them: wrapping
 `send` once more cost more than the rest of the gate on an unauthenticated request (`make
 bench`, granian). A cookie the handler sets itself wins over a step's cookie of the same name
-(signing out clears the cookie a renewal would otherwise re-send). Static files skip the gate.
+(signing out clears the cookie a renewal would otherwise re-send). Static files and the probes
+(/health, /ready) skip the gate.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from litestar.enums import ScopeType
 from litestar.exceptions import NotFoundException
@@ -27,30 +29,49 @@ Header = tuple[bytes, bytes]
 Step = Callable[[Scope], Awaitable[list[Header]]]
 Check = Callable[[Scope], None]
 SKIPPED_PREFIX = "/static/"
+# Probes: no rate limit, no credentials (a load balancer's /ready must not hang on a session lookup).
+SKIPPED_PATHS = frozenset({"/health", "/ready"})
 NAME_MAX = 255  # bytes in a file name on Linux; characters here, checked only on static paths
 STEP_HEADERS_KEY = "gate_headers"  # scope["state"] key: (headers, cookies) the steps returned
 
 
-class RequestGate:
-    """A Litestar middleware factory: `middleware=[RequestGate(limiter, origin_check, credentials)]`."""
+@dataclass(slots=True)
+class GateSteps:
+    """The gate's three steps, in order."""
 
-    def __init__(self, limiter: Step | None, origin_check: Check, credentials: Step) -> None:
-        self.limiter = limiter  # None when rate limits are off
-        self.origin_check = origin_check
-        self.credentials = credentials
+    limiter: Step | None  # None when rate limits are off
+    origin_check: Check
+    credentials: Step
+
+
+class RequestGate:
+    """A Litestar middleware factory: `middleware=[RequestGate(GateSteps(limiter, origin_check, credentials))]`."""
+
+    def __init__(self, steps: GateSteps) -> None:
+        self.steps = steps
+
+    def renew(self, steps: GateSteps) -> None:
+        """Use these steps from the next request on (the app's services were rebuilt)."""
+        self.steps.limiter, self.steps.origin_check, self.steps.credentials = (
+            steps.limiter,
+            steps.origin_check,
+            steps.credentials,
+        )
 
     def __call__(self, app: ASGIApp) -> ASGIApp:
-        limiter, origin_check, credentials = self.limiter, self.origin_check, self.credentials
+        steps = self.steps
 
         async def gate(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != ScopeType.HTTP or scope["path"].startswith(SKIPPED_PREFIX):
-                if not _servable(scope["path"]):
+            path = scope["path"]
+            if scope["type"] != ScopeType.HTTP or path.startswith(SKIPPED_PREFIX) or path in SKIPPED_PATHS:
+                if not _servable(path):
                     raise NotFoundException()
                 await app(scope, receive, send)
                 return
+            limiter = steps.limiter
             added = await limiter(scope) if limiter is not None else []
-            origin_check(scope)
-            cookies = await credentials(scope)
+            steps.origin_check(scope)
+            cookies = await steps.credentials(scope)
             if added or cookies:
                 scope["state"][STEP_HEADERS_KEY] = (added, cookies)
             await app(scope, receive, send)

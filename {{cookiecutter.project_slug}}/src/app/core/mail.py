@@ -9,6 +9,7 @@ show in the answer (a reset link is made only for an address that has an account
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sys
 import threading
@@ -38,17 +39,23 @@ class Mail:
     html: str
 
 
+@functools.cache
+def _templates(template_dirs: tuple[Path, ...]) -> Environment:
+    """The mail templates of these folders, compiled once per process (not once per Mailer)."""
+    return Environment(
+        loader=FileSystemLoader(template_dirs),
+        autoescape=select_autoescape(["html"]),
+        keep_trailing_newline=True,
+    )
+
+
 class Mailer:
     """Renders mail templates (`mail/<name>.txt` and `.html`) and delivers them."""
 
     def __init__(self, settings: MailSettings, app_name: str, template_dirs: list[Path]) -> None:
         self.settings = settings
         self.app_name = app_name
-        self.env = Environment(
-            loader=FileSystemLoader(template_dirs),
-            autoescape=select_autoescape(["html"]),
-            keep_trailing_newline=True,
-        )
+        self.env = _templates(tuple(template_dirs))
         self._pending: set[asyncio.Task[None]] = set()
         self._in_flight = 0  # counted across threads: drain() may run on another event loop (tests)
         self._lock = threading.Lock()

@@ -133,7 +133,6 @@ async def test_a_banned_users_key_fails_on_the_next_request(client: Client, app:
     assert [row.data for row in await audit_rows(app, "api_key.use_denied")] == [{"reason": "banned"}]
 
 
-@pytest.mark.usefixtures("one_rate_limit_window")
 async def test_each_key_has_its_own_rate_limit(make_app: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("API_KEYS_RATE_LIMIT", "3")
     app = make_app()

@@ -6,7 +6,6 @@ import ast
 import json
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from app.features.jwt import verifier as verifier_module
 from app.features.jwt.keys import public_jwk
 from app.features.jwt.verifier import InvalidToken, JWKSVerifier
+from tests.conftest import FrozenClock
 from tests.features.jwt.forge import Forge, b64, hs256, unsigned
 
 ISSUER = "https://auth.example.test"
@@ -80,13 +80,15 @@ def test_a_valid_token_gives_its_claims(jwks_server: JwksServer) -> None:
     assert claims["sub"] == forge.subject
 
 
-def test_keys_are_cached_and_unknown_kids_refetch_at_most_once_per_interval(jwks_server: JwksServer) -> None:
+def test_keys_are_cached_and_unknown_kids_refetch_at_most_once_per_interval(
+    jwks_server: JwksServer, clock: FrozenClock
+) -> None:
     forge = publish(jwks_server)
-    verifier = make_verifier(jwks_server, min_refresh_interval=1)
+    verifier = make_verifier(jwks_server, min_refresh_interval=1, clock=clock)
     for _ in range(5):
         verifier.verify(forge.sign())
     assert jwks_server.hits == 1
-    time.sleep(1.05)
+    clock.advance(1)
     for _ in range(20):
         with pytest.raises(InvalidToken, match="unknown kid"):
             verifier.verify(forge.sign(headers={"kid": uuid.uuid4().hex}, key=forge.attacker))

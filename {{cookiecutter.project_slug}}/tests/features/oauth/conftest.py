@@ -11,6 +11,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from app.features.oauth.client import tls_context
 from tests.conftest import BASE_URL, AppFactory, Client
 from tests.features.oauth.provider import CLIENT_ID, CLIENT_SECRET, LABEL, OIDCProvider
 
@@ -58,7 +59,7 @@ async def start(client: Client, **body: Any) -> str:
 
 async def approve(url: str, decision: str = "approve") -> str:
     """Act as the person at the provider: open the consent page, press Approve; the redirect back (a path)."""
-    async with httpx.AsyncClient(follow_redirects=False) as browser:
+    async with httpx.AsyncClient(follow_redirects=False, verify=tls_context()) as browser:
         consent = await browser.get(url)
         assert consent.status_code == 200, consent.text
         action = re.search(r'<form method="post" action="([^"]+)"', consent.text)

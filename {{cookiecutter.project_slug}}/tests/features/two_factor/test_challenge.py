@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from litestar import Litestar
 from sqlmodel import select
 
@@ -88,7 +87,6 @@ async def test_codes_outside_one_step_are_refused(client: Client) -> None:
         assert far.status_code == 401 and far.json()["code"] == "INVALID_CODE"
 
 
-@pytest.mark.usefixtures("one_rate_limit_window")
 async def test_five_wrong_codes_end_the_challenge(client: Client, app: Litestar) -> None:
     email, secret, _ = await _enrolled(client)
     await password_sign_in(client, email)
@@ -108,7 +106,6 @@ async def test_five_wrong_codes_end_the_challenge(client: Client, app: Litestar)
     assert len(failures) == 5 and all(row.data["factor"] == "totp" for row in failures)
 
 
-@pytest.mark.usefixtures("one_rate_limit_window")
 async def test_wrong_codes_spend_the_failed_sign_in_budget(make_app: AppFactory) -> None:
     app = make_app(rate_limit={"failed_sign_in_budget": 3})
     async with Client(app=app) as client:
@@ -124,7 +121,6 @@ async def test_wrong_codes_spend_the_failed_sign_in_budget(make_app: AppFactory)
         assert again.status_code == 429
 
 
-@pytest.mark.usefixtures("one_rate_limit_window")
 async def test_parallel_wrong_codes_get_no_more_tries_than_the_budget(make_app: AppFactory) -> None:
     """Each code spends its unit of the account's budget before it is checked, even six at once."""
     app = make_app(rate_limit={"failed_sign_in_budget": 3})

@@ -228,9 +228,10 @@ class ApiKeys:
         if banned_at(row["banned"], row["ban_expires"], now):
             await self.deny(row["id"], row["user_id"], "banned", meta)
             raise InvalidApiKey()
-        if not await self.requests.spend(str(row["id"])):
+        wait = await self.requests.spend(str(row["id"]))
+        if wait:
             await self.deny(row["id"], row["user_id"], "rate_limited", meta)
-            raise TooManyAttempts(self.requests.retry_after(), "This API key made too many requests. Wait a minute.")
+            raise TooManyAttempts(wait, "This API key made too many requests. Wait a minute.")
         if row["last_used_at"] is None or now - row["last_used_at"] >= LAST_USED_RESOLUTION:
             await self.last_used.touch(row["id"], now)
         scopes = frozenset(row["scopes"]) & SCOPES.keys()
@@ -238,7 +239,7 @@ class ApiKeys:
 
     async def deny(self, key_id: uuid.UUID, user_id: uuid.UUID, reason: str, meta: Callable[[], RequestMeta]) -> None:
         """Audit a refused use of a key: at most one entry per key, reason and minute."""
-        if not await self.denials.spend(f"{key_id}:{reason}"):
+        if await self.denials.spend(f"{key_id}:{reason}"):
             return
         async with self.sessions() as session:
             await self.auth.emit(session, USE_DENIED, meta(), user_id, "api_key", key_id, reason=reason)

@@ -26,7 +26,7 @@ import logging
 import threading
 import time
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -66,6 +66,7 @@ class JWKSVerifier:
         leeway: float = 30.0,
         timeout: float = 5.0,
         allow_http: bool = False,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         parts = urlsplit(jwks_url)
         local = parts.hostname == "localhost" or _is_loopback(parts.hostname or "")
@@ -83,6 +84,7 @@ class JWKSVerifier:
         self.min_refresh_interval = min_refresh_interval
         self.leeway = leeway
         self.timeout = timeout
+        self.clock = clock  # seconds, for the cache and the refresh interval (tests pass a stopped one)
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at = float("-inf")
         self._attempted_at = float("-inf")
@@ -144,18 +146,18 @@ class JWKSVerifier:
         return await asyncio.to_thread(self.verify, token)
 
     def _key(self, kid: str) -> jwt.PyJWK | None:
-        now = time.monotonic()
+        now = self.clock()
         key = self._keys.get(kid)
         if key is not None and now - self._fetched_at < self.cache_ttl:
             return key
         with self._lock:
-            now = time.monotonic()
+            now = self.clock()
             stale = now - self._fetched_at >= self.cache_ttl
             if (stale or kid not in self._keys) and now - self._attempted_at >= self.min_refresh_interval:
                 self._attempted_at = now
                 try:
                     self._keys = self._fetch()
-                    self._fetched_at = time.monotonic()
+                    self._fetched_at = self.clock()
                 except (OSError, ValueError) as error:
                     # Keep the last good keys: an outage of the auth server should not stop this service.
                     logger.warning("JWKS fetch from %s failed: %s", self.jwks_url, error)
