@@ -18,6 +18,8 @@ from tests.project_venv import ensure_venv, project_requirements
 # ten minutes after the other had finished.
 LONGEST_FIRST = (
     "test_project_tests[postgresql-all-on]",
+    "test_sqlite_under_a_crowd",
+    "test_postgresql_under_a_crowd",
     "test_project_bench_smoke",
     "test_bench_compare_smoke",
     "test_project_tests[defaults]",
