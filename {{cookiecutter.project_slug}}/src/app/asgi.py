@@ -16,8 +16,6 @@ from litestar import Litestar, Request, Router
 from litestar.config.response_cache import ResponseCacheConfig
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
@@ -51,6 +49,7 @@ from app.core.events import EventBus
 from app.core.gate import GateSteps, RequestGate
 from app.core.health import health, ready
 from app.core.mail import Mailer
+from app.core.openapi import ErrorResponses, openapi_config
 from app.core.ratelimit import RATE_LIMIT_STORE, RateLimiter
 from app.core.resume import FormStash
 from app.core.security import OriginCheck, csrf_config, security_headers, trusted_origins
@@ -249,11 +248,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores={RATE_LIMIT_STORE: services.store, RESPONSE_CACHE_STORE: MemoryStore()},
         response_cache_config=ResponseCacheConfig(store=RESPONSE_CACHE_STORE),
         state=State(services.state),
-        # The spec only: documentation UIs load scripts from CDNs, which the strict CSP forbids.
-        openapi_config=OpenAPIConfig(
-            title=settings.app.name, version="0.1.0", path="/schema", render_plugins=[JsonRenderPlugin()]
-        ),
-        plugins=[AppCLIPlugin()],
+        openapi_config=openapi_config(settings.app.name),
+        plugins=[
+            AppCLIPlugin(),
+            ErrorResponses(
+                unsafe_exempt=[path for f in ENABLED for path in f.cross_site_posts],
+                credential_checks=[a.authenticate for f in ENABLED for a in f.authenticators],
+            ),
+        ],
         on_startup=[freeze_startup_objects],
         on_shutdown=[shutdown],
         request_max_body_size=MAX_BODY_BYTES,

@@ -28,6 +28,7 @@ from litestar.types import Guard, Scope
 
 from app.auth.sessions import Principal
 from app.core.errors import AppError, Unauthorized
+from app.core.openapi import raises
 
 CALLER_STATE_KEY = "caller"  # where the session resolver puts a credential's Caller: scope["state"]
 AUTHENTICATOR_STATE_KEY = "authenticator"  # ... and the Authenticator that made it
@@ -91,6 +92,7 @@ def current_caller(scope: Scope) -> Caller | None:
     return caller
 
 
+@raises(Unauthorized)
 def provide_caller(request: Request[Any, Any, Any]) -> Caller:
     """Dependency `caller`: the signed-in session or the credential; 401 otherwise."""
     caller = current_caller(request.scope)
@@ -103,6 +105,7 @@ def require_scope(*scopes: str) -> Guard:
     """A guard: a session passes; a scoped credential needs every one of `scopes`."""
     needed = frozenset(scopes)
 
+    @raises(Unauthorized, InsufficientScope)
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         caller = current_caller(connection.scope)
         if caller is None:

@@ -20,7 +20,17 @@ from app.auth import schemas
 from app.auth.service import SignInResult
 from app.auth.sessions import Principal
 from app.auth.web import DB, Auth, Control, CurrentUser, MaybePrincipal, request_meta, wants_token
-from app.core.errors import SessionNotFound
+from app.core.errors import (
+    AccountBanned,
+    EmailNotVerified,
+    InvalidCredentials,
+    InvalidToken,
+    SessionNotFound,
+    SessionNotFresh,
+    TooManyAttempts,
+    Vetoed,
+)
+from app.core.openapi import raises
 from app.core.redirects import safe_redirect
 from app.core.security import trusted_origins
 
@@ -39,6 +49,7 @@ def _signed_in(request: Request[Any, Any, Any], result: SignInResult, body: dict
 
 
 @post("/sign-up/email", opt={"rate_limit": "sign_up"}, status_code=200)
+@raises(TooManyAttempts, Vetoed)
 async def sign_up_email(
     request: Request[Any, Any, Any], data: JSONBody[schemas.SignUpEmail], db: DB, auth: Auth
 ) -> dict[str, Any]:
@@ -48,6 +59,7 @@ async def sign_up_email(
 
 
 @post("/sign-in/email", opt={"rate_limit": "sign_in"}, status_code=200)
+@raises(InvalidCredentials, EmailNotVerified, AccountBanned, TooManyAttempts, Vetoed)
 async def sign_in_email(
     request: Request[Any, Any, Any],
     data: JSONBody[schemas.SignInEmail],
@@ -109,6 +121,7 @@ def _session_reply(principal: Principal) -> ASGIApp:
 
 
 @post("/send-verification-email", status_code=200)
+@raises(TooManyAttempts)
 async def send_verification_email(
     request: Request[Any, Any, Any], data: JSONBody[schemas.SendVerificationEmail], db: DB, auth: Auth
 ) -> dict[str, Any]:
@@ -118,6 +131,7 @@ async def send_verification_email(
 
 
 @get("/verify-email")
+@raises(InvalidToken)
 async def verify_email(
     request: Request[Any, Any, Any],
     db: DB,
@@ -133,6 +147,7 @@ async def verify_email(
 
 
 @post("/request-password-reset", status_code=200)
+@raises(TooManyAttempts)
 async def request_password_reset(
     request: Request[Any, Any, Any], data: JSONBody[schemas.RequestPasswordReset], db: DB, auth: Auth
 ) -> dict[str, Any]:
@@ -142,6 +157,7 @@ async def request_password_reset(
 
 
 @post("/reset-password", status_code=200)
+@raises(InvalidToken)
 async def reset_password(
     request: Request[Any, Any, Any], data: JSONBody[schemas.ResetPassword], db: DB, auth: Auth
 ) -> dict[str, Any]:
@@ -152,6 +168,7 @@ async def reset_password(
 
 
 @post("/change-password", status_code=200)
+@raises(SessionNotFresh, TooManyAttempts, Vetoed)
 async def change_password(
     request: Request[Any, Any, Any],
     data: JSONBody[schemas.ChangePassword],
@@ -167,6 +184,7 @@ async def change_password(
 
 
 @post("/change-email", status_code=200)
+@raises(SessionNotFresh, TooManyAttempts)
 async def change_email(
     request: Request[Any, Any, Any], data: JSONBody[schemas.ChangeEmail], db: DB, auth: Auth, user: CurrentUser
 ) -> dict[str, Any]:
@@ -185,6 +203,7 @@ async def update_user(
 
 
 @post("/delete-user", status_code=200)
+@raises(SessionNotFresh, TooManyAttempts, Vetoed)
 async def delete_user(
     request: Request[Any, Any, Any], data: JSONBody[schemas.DeleteUser], db: DB, auth: Auth, user: CurrentUser
 ) -> Response[Any]:
@@ -200,6 +219,7 @@ async def list_sessions(db: DB, sessions: Control, user: CurrentUser) -> list[di
 
 
 @post("/revoke-session", status_code=200)
+@raises(SessionNotFound)
 async def revoke_session(
     request: Request[Any, Any, Any], data: JSONBody[schemas.RevokeSession], db: DB, sessions: Control, user: CurrentUser
 ) -> Response[Any]:

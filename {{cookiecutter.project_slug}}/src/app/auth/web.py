@@ -20,6 +20,7 @@ from app.auth.sessions import Principal, SessionManager
 from app.core.errors import Unauthorized
 from app.core.events import RequestMeta
 from app.core.gate import Header
+from app.core.openapi import raises
 from app.core.resume import FormStash, StashedForm
 
 # Handler parameters injected by name (keys registered in app.asgi.create_app).
@@ -66,6 +67,7 @@ def provide_principal(request: Request[Any, Any, Any]) -> Principal | None:
     return principal
 
 
+@raises(Unauthorized)
 def provide_required_principal(request: Request[Any, Any, Any]) -> Principal:
     """Dependency: the signed-in principal; 401 (JSON) or a redirect to sign-in (HTML) otherwise."""
     principal: Principal | None = request.scope.get("user")

@@ -165,6 +165,8 @@ def wants_json(request: Request[Any, Any, Any]) -> bool:
 CSRF_FAILED = "CSRF token verification failed"  # all that Litestar's CSRF middleware says
 CSRF_MESSAGE = "This form has expired: its security token no longer matches."
 RATE_LIMITED = "Too many requests from your network. Wait a minute and try again."
+UNREADABLE = "The request could not be read: send UTF-8 JSON, not nested so deeply."
+CONFLICT = "Something changed at the same moment as your request. Reload and try again."
 # Refusals before a form's handler ran, by code, and what to do next: on an error page, or (for a
 # boosted form) next to the form, which keeps what was typed.
 _FORM_REFUSALS = {
@@ -266,8 +268,7 @@ def unreadable_body_handler(request: Request[Any, Any, Any], exc: Exception) -> 
     nested past the recursion limit. One message, whatever the decoder's version says (msgspec
     0.23 reports invalid UTF-8 itself; earlier versions raised UnicodeDecodeError)."""
     logger.info("Unreadable input on %s %s: %s", request.method, request.scope["path"], type(exc).__name__)
-    message = "The request could not be read: send UTF-8 JSON, not nested so deeply."
-    return _error_response(request, 400, "BAD_REQUEST", message)
+    return _error_response(request, 400, "BAD_REQUEST", UNREADABLE)
 
 
 def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
@@ -281,8 +282,7 @@ def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> 
         return _error_response(request, 400, "VALIDATION_ERROR", message)
     if isinstance(exc, IntegrityError) and _is_unique_violation(exc):
         logger.info("Concurrent change refused on %s %s: %s", request.method, request.scope["path"], exc.orig)
-        message = "Something changed at the same moment as your request. Reload and try again."
-        return _error_response(request, 409, "CONFLICT", message)
+        return _error_response(request, 409, "CONFLICT", CONFLICT)
     return internal_error_handler(request, exc)
 
 

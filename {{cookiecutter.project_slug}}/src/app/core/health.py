@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.openapi import ResponseSpec
 from sqlalchemy import text
 
 from app.core.migrations import pending_migrations
@@ -26,7 +27,12 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/ready", tags=["health"])
+NOT_READY = ResponseSpec(
+    dict[str, Any], generate_examples=False, description="Not ready: the database or its migrations are not ok"
+)
+
+
+@get("/ready", tags=["health"], responses={503: NOT_READY})
 async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     """Each dependency's state; 503 while the database or its migrations are not ok."""
     body: dict[str, Any] = {"status": OK, "database": OK, "migrations": OK, "pending_migrations": []}

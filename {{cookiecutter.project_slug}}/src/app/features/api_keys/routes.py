@@ -18,6 +18,8 @@ from litestar.params import JSONBody, QueryParameter
 from app.auth.credentials import CurrentCaller, require_scope
 from app.auth.schemas import iso
 from app.auth.web import DB, CurrentUser, request_meta
+from app.core.errors import SessionNotFresh
+from app.core.openapi import raises
 from app.features.api_keys.models import ApiKey
 from app.features.api_keys.service import ApiKeyNotFound, ApiKeys
 from app.features.api_keys.web import provide_api_keys
@@ -63,6 +65,7 @@ def _key_id(raw: str) -> uuid.UUID:
 
 
 @post("/api/auth/api-key/create", status_code=200)
+@raises(SessionNotFresh)
 async def create_api_key(
     request: Request[Any, Any, Any], data: JSONBody[CreateApiKey], db: DB, user: CurrentUser, api_keys: Keys
 ) -> dict[str, Any]:
@@ -79,6 +82,7 @@ async def list_api_keys(db: DB, user: CurrentUser, api_keys: Keys) -> dict[str, 
 
 
 @get("/api/auth/api-key/get")
+@raises(ApiKeyNotFound)
 async def get_api_key(
     db: DB, user: CurrentUser, api_keys: Keys, key_id: Annotated[str, QueryParameter(name="id", max_length=64)] = ""
 ) -> dict[str, Any]:
@@ -87,6 +91,7 @@ async def get_api_key(
 
 
 @post("/api/auth/api-key/delete", status_code=200)
+@raises(SessionNotFresh, ApiKeyNotFound)
 async def delete_api_key(
     request: Request[Any, Any, Any], data: JSONBody[DeleteApiKey], db: DB, user: CurrentUser, api_keys: Keys
 ) -> dict[str, bool]:

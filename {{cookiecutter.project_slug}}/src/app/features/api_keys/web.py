@@ -14,9 +14,11 @@ from litestar.types import Scope
 
 from app.auth.credentials import Authenticator, Caller
 from app.auth.web import request_meta
+from app.core.errors import TooManyAttempts
+from app.core.openapi import raises
 from app.core.ratelimit import RATE_LIMIT_STORE
 from app.features.api_keys.keys import looks_like_key
-from app.features.api_keys.service import VIA, ApiKeys
+from app.features.api_keys.service import VIA, ApiKeys, InvalidApiKey
 
 HEADER = "x-api-key"
 _STATE_KEY = "api_keys"
@@ -37,6 +39,7 @@ def provide_api_keys(request: Request[Any, Any, Any]) -> ApiKeys:
     return service_for(request.app)
 
 
+@raises(InvalidApiKey, TooManyAttempts)
 async def authenticate(scope: Scope, key: str) -> Caller:
     """Called by the session resolver (app.auth.web.SessionResolver) for a request that carries a key."""
     app: Litestar = scope["app"]

@@ -12,6 +12,8 @@ from litestar.response import Redirect
 
 from app.auth.schemas import user_json
 from app.auth.web import DB, Auth, MaybePrincipal, request_meta
+from app.core.errors import AccountBanned, InvalidToken, TooManyAttempts, Vetoed
+from app.core.openapi import raises
 from app.core.redirects import safe_redirect
 from app.core.security import trusted_origins
 from app.features.magic_link.service import MagicLinks
@@ -25,6 +27,7 @@ class MagicLinkRequest(msgspec.Struct):
 
 
 @post("/api/auth/sign-in/magic-link", opt={"rate_limit": "sign_in"}, status_code=200, tags=["magic-link"])
+@raises(TooManyAttempts)
 async def request_magic_link(
     request: Request[Any, Any, Any], data: JSONBody[MagicLinkRequest], db: DB, auth: Auth
 ) -> dict[str, bool]:
@@ -35,6 +38,7 @@ async def request_magic_link(
 
 
 @get("/api/auth/magic-link/verify", tags=["magic-link"])
+@raises(InvalidToken, AccountBanned, Vetoed)
 async def verify_magic_link(
     request: Request[Any, Any, Any],
     db: DB,

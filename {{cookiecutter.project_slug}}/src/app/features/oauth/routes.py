@@ -13,8 +13,11 @@ from litestar.params import JSONBody
 
 from app.auth.schemas import iso
 from app.auth.web import DB, Auth, CurrentUser, request_meta
+from app.core.errors import SessionNotFresh
+from app.core.openapi import raises
 from app.core.redirects import safe_redirect
 from app.core.security import trusted_origins
+from app.features.oauth.errors import AccountNotFound, CannotUnlinkLast, OAuthRefused, ProviderNotFound
 from app.features.oauth.service import LINK
 from app.features.oauth.web import binding, binding_cookie, oauth_service
 
@@ -44,6 +47,7 @@ def _safe(request: Request[Any, Any, Any], auth: Auth, target: str | None, defau
 
 
 @post("/api/auth/sign-in/social", opt={"rate_limit": "sign_in"}, status_code=200, tags=["oauth"])
+@raises(ProviderNotFound, OAuthRefused)
 async def sign_in_social(
     request: Request[Any, Any, Any], data: JSONBody[SocialSignIn], db: DB, auth: Auth
 ) -> Response[dict[str, Any]]:
@@ -61,6 +65,7 @@ async def sign_in_social(
 
 
 @post("/api/auth/link-social", opt={"rate_limit": "sign_in"}, status_code=200, tags=["oauth"])
+@raises(SessionNotFresh, ProviderNotFound, OAuthRefused)
 async def link_social(
     request: Request[Any, Any, Any], data: JSONBody[LinkSocial], db: DB, auth: Auth, user: CurrentUser
 ) -> Response[dict[str, Any]]:
@@ -79,6 +84,7 @@ async def link_social(
 
 
 @post("/api/auth/unlink-account", status_code=200, tags=["oauth"])
+@raises(SessionNotFresh, AccountNotFound, CannotUnlinkLast)
 async def unlink_account(
     request: Request[Any, Any, Any], data: JSONBody[UnlinkAccount], db: DB, user: CurrentUser
 ) -> dict[str, bool]:

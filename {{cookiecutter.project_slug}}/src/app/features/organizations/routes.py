@@ -15,8 +15,21 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 
 from app.auth.web import DB, CurrentUser, request_meta
+from app.core.errors import SessionNotFresh, TooManyAttempts
+from app.core.openapi import raises
 from app.features.organizations import schemas
-from app.features.organizations.errors import InvitationNotFound, MemberNotFound, OrganizationNotFound
+from app.features.organizations.errors import (
+    AlreadyInvited,
+    AlreadyMember,
+    InvalidInvitation,
+    InvitationNotFound,
+    LastOwner,
+    MemberNotFound,
+    OrganizationNotFound,
+    RoleTooHigh,
+    SlugTaken,
+    WrongRecipient,
+)
 from app.features.organizations.invitations import Invitations
 from app.features.organizations.service import Access, Organizations
 from app.features.organizations.web import (
@@ -40,6 +53,7 @@ def _id(raw: str, error: type[Exception]) -> uuid.UUID:
 
 
 @post("/create", status_code=200)
+@raises(SlugTaken)
 async def create_organization(
     request: Request[Any, Any, Any], data: JSONBody[schemas.CreateOrganization], db: DB, user: CurrentUser, orgs: Orgs
 ) -> dict[str, Any]:
@@ -52,6 +66,7 @@ async def create_organization(
 
 
 @post("/update", status_code=200, **scoped("organization:update"))
+@raises(SlugTaken)
 async def update_organization(
     request: Request[Any, Any, Any], data: JSONBody[schemas.UpdateOrganization], db: DB, caller: Caller, orgs: Orgs
 ) -> dict[str, Any]:
@@ -62,6 +77,7 @@ async def update_organization(
 
 
 @post("/delete", status_code=200, **scoped("organization:delete"))
+@raises(SessionNotFresh)
 async def delete_organization(
     request: Request[Any, Any, Any],
     data: JSONBody[schemas.OrganizationRef],
@@ -82,6 +98,7 @@ async def list_organizations(db: DB, user: CurrentUser, orgs: Orgs) -> list[dict
 
 
 @post("/set-active", status_code=200)
+@raises(OrganizationNotFound)
 async def set_active_organization(
     request: Request[Any, Any, Any], data: JSONBody[schemas.SetActive], db: DB, user: CurrentUser, orgs: Orgs
 ) -> dict[str, Any] | None:
@@ -97,6 +114,7 @@ async def set_active_organization(
 
 
 @get("/get-full-organization", **scoped())
+@raises(OrganizationNotFound)
 async def get_full_organization(db: DB, caller: Caller, orgs: Orgs, invitations: Invites) -> dict[str, Any]:
     """The organization (`organizationId` or the active one) with its members and pending invitations."""
     org = await orgs.get(db, caller.organization_id)
@@ -109,6 +127,7 @@ async def get_full_organization(db: DB, caller: Caller, orgs: Orgs, invitations:
 
 
 @post("/invite-member", status_code=200, **scoped("invitation:create"))
+@raises(RoleTooHigh, AlreadyMember, AlreadyInvited, TooManyAttempts)
 async def invite_member(
     request: Request[Any, Any, Any],
     data: JSONBody[schemas.InviteMember],
@@ -125,6 +144,7 @@ async def invite_member(
 
 
 @post("/accept-invitation", status_code=200)
+@raises(InvalidInvitation, WrongRecipient, AlreadyMember)
 async def accept_invitation(
     request: Request[Any, Any, Any],
     data: JSONBody[schemas.InvitationToken],
@@ -138,6 +158,7 @@ async def accept_invitation(
 
 
 @post("/reject-invitation", status_code=200)
+@raises(InvalidInvitation, WrongRecipient)
 async def reject_invitation(
     request: Request[Any, Any, Any],
     data: JSONBody[schemas.InvitationToken],
@@ -151,6 +172,7 @@ async def reject_invitation(
 
 
 @post("/cancel-invitation", status_code=200, **scoped("invitation:cancel"))
+@raises(InvitationNotFound)
 async def cancel_invitation(
     request: Request[Any, Any, Any], data: JSONBody[schemas.InvitationRef], db: DB, caller: Caller, invitations: Invites
 ) -> dict[str, Any]:
@@ -173,6 +195,7 @@ async def list_members(db: DB, caller: Caller, orgs: Orgs) -> dict[str, Any]:
 
 
 @post("/remove-member", status_code=200, **scoped("member:delete"))
+@raises(MemberNotFound, RoleTooHigh, LastOwner)
 async def remove_member(
     request: Request[Any, Any, Any], data: JSONBody[schemas.RemoveMember], db: DB, caller: Caller, orgs: Orgs
 ) -> dict[str, Any]:
@@ -187,6 +210,7 @@ async def remove_member(
 
 
 @post("/update-member-role", status_code=200, **scoped("member:update"))
+@raises(MemberNotFound, RoleTooHigh, LastOwner)
 async def update_member_role(
     request: Request[Any, Any, Any], data: JSONBody[schemas.UpdateMemberRole], db: DB, caller: Caller, orgs: Orgs
 ) -> dict[str, Any]:
@@ -197,6 +221,7 @@ async def update_member_role(
 
 
 @post("/leave", status_code=200, **scoped())
+@raises(LastOwner)
 async def leave_organization(
     request: Request[Any, Any, Any], data: JSONBody[schemas.OrganizationRef], db: DB, caller: Caller, orgs: Orgs
 ) -> dict[str, Any]:

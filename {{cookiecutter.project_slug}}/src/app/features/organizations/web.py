@@ -21,9 +21,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.sessions import Principal
 from app.core.errors import Unauthorized
+from app.core.openapi import raises
 from app.core.security import SAFE_METHODS
 from app.features.organizations import access
-from app.features.organizations.errors import OrganizationNotFound
+from app.features.organizations.errors import NotPermitted, OrganizationNotFound
 from app.features.organizations.invitations import Invitations
 from app.features.organizations.service import Access, Organizations
 
@@ -110,6 +111,7 @@ def requires_permission(permission: str | None) -> Guard:
     if permission is not None:
         access.parse_permission(permission)  # a typo fails at import, not at request time
 
+    @raises(Unauthorized, OrganizationNotFound, NotPermitted)
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal: Principal | None = connection.scope.get("user")
         if principal is None:

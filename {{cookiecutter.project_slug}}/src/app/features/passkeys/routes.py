@@ -12,11 +12,21 @@ from litestar.params import JSONBody
 
 from app.auth.schemas import user_json
 from app.auth.web import DB, Auth, CurrentUser, MaybePrincipal, request_meta, wants_token
+from app.core.errors import AccountBanned, EmailNotVerified, SessionNotFresh, Vetoed
+from app.core.openapi import raises
 from app.core.redirects import safe_redirect
 from app.core.security import trusted_origins
 from app.core.ui import FLASH_COOKIE
+from app.features.passkeys.challenges import InvalidChallenge
 from app.features.passkeys.models import Passkey
-from app.features.passkeys.service import REAUTHENTICATE, SIGN_IN
+from app.features.passkeys.service import (
+    REAUTHENTICATE,
+    SIGN_IN,
+    DuplicatePasskey,
+    LastSignInMethod,
+    PasskeyNotFound,
+    PasskeyRejected,
+)
 from app.features.passkeys.web import PasskeyService, binding_cookie, provide_passkeys
 
 Text = Annotated[str, msgspec.Meta(max_length=4096)]
@@ -64,6 +74,7 @@ def _options(request: Request[Any, Any, Any], passkeys: PasskeyService) -> tuple
 
 
 @route("/generate-register-options", http_method=["GET", "POST"], status_code=200)
+@raises(SessionNotFresh)
 async def generate_register_options(
     request: Request[Any, Any, Any], db: DB, user: CurrentUser, passkeys: PasskeyService
 ) -> Response[Any]:
@@ -73,6 +84,7 @@ async def generate_register_options(
 
 
 @post("/verify-registration", status_code=200)
+@raises(SessionNotFresh, InvalidChallenge, PasskeyRejected, DuplicatePasskey)
 async def verify_registration(
     request: Request[Any, Any, Any],
     data: JSONBody[VerifyRegistration],
@@ -103,6 +115,7 @@ async def generate_authenticate_options(
 
 
 @post("/verify-authentication", opt={"rate_limit": "sign_in"}, status_code=200)
+@raises(InvalidChallenge, PasskeyRejected, EmailNotVerified, AccountBanned, Vetoed)
 async def verify_authentication(
     request: Request[Any, Any, Any],
     data: JSONBody[VerifyAuthentication],
@@ -134,6 +147,7 @@ class Reauthenticate(msgspec.Struct):
 
 
 @post("/reauthenticate/options", opt={"rate_limit": "sign_in"}, status_code=200)
+@raises(PasskeyNotFound)
 async def reauthenticate_options(
     request: Request[Any, Any, Any], db: DB, user: CurrentUser, passkeys: PasskeyService
 ) -> Response[Any]:
@@ -145,6 +159,7 @@ async def reauthenticate_options(
 
 
 @post("/reauthenticate/verify", opt={"rate_limit": "sign_in"}, status_code=200)
+@raises(InvalidChallenge, PasskeyRejected)
 async def reauthenticate_verify(
     request: Request[Any, Any, Any],
     data: JSONBody[Reauthenticate],
@@ -165,6 +180,7 @@ async def list_user_passkeys(db: DB, user: CurrentUser, passkeys: PasskeyService
 
 
 @post("/delete-passkey", status_code=200)
+@raises(SessionNotFresh, PasskeyNotFound, LastSignInMethod)
 async def delete_passkey(
     request: Request[Any, Any, Any], data: JSONBody[PasskeyId], db: DB, user: CurrentUser, passkeys: PasskeyService
 ) -> dict[str, bool]:
@@ -174,6 +190,7 @@ async def delete_passkey(
 
 
 @post("/update-passkey", status_code=200)
+@raises(PasskeyNotFound)
 async def update_passkey(
     request: Request[Any, Any, Any], data: JSONBody[UpdatePasskey], db: DB, user: CurrentUser, passkeys: PasskeyService
 ) -> dict[str, Any]:

@@ -20,12 +20,15 @@ from sqlmodel import col
 
 from app.auth import second_factor as gate
 from app.auth.schemas import user_json
+from app.auth.second_factor import InvalidSecondFactor, SecondFactorExpired
 from app.auth.web import DB, Auth, request_meta
+from app.core.errors import AccountBanned, TooManyAttempts, Vetoed
+from app.core.openapi import raises
 from app.core.redirects import safe_redirect
 from app.core.security import trusted_origins
 from app.features.passkeys.challenges import InvalidChallenge
 from app.features.passkeys.models import Passkey
-from app.features.passkeys.service import SECOND_FACTOR, PasskeyRejected
+from app.features.passkeys.service import SECOND_FACTOR, PasskeyNotFound, PasskeyRejected
 from app.features.passkeys.settings import current_settings
 from app.features.passkeys.web import PasskeyService, binding_cookie, provide_passkeys
 
@@ -64,6 +67,7 @@ class VerifySecondFactor(msgspec.Struct):
 
 
 @post("/api/auth/passkey/second-factor/options", **_ROUTE)
+@raises(InvalidChallenge, PasskeyNotFound)
 async def second_factor_options(
     request: Request[Any, Any, Any], db: DB, auth: Auth, passkeys: PasskeyService
 ) -> Response[Any]:
@@ -77,6 +81,9 @@ async def second_factor_options(
 
 
 @post("/api/auth/passkey/second-factor/verify", **_ROUTE)
+@raises(
+    InvalidChallenge, PasskeyRejected, SecondFactorExpired, InvalidSecondFactor, TooManyAttempts, AccountBanned, Vetoed
+)
 async def second_factor_verify(
     request: Request[Any, Any, Any],
     data: JSONBody[VerifySecondFactor],

@@ -12,8 +12,11 @@ from litestar.response import Template
 
 from app.auth.schemas import user_json
 from app.auth.web import DB, Auth, MaybePrincipal, request_meta
-from app.core.errors import AppError
+from app.core.errors import AppError, InvalidToken, TooManyAttempts, Vetoed
+from app.core.openapi import raises
 from app.core.ui import form_data, page, redirect
+from app.features.passkeys.challenges import InvalidChallenge
+from app.features.passkeys.service import DuplicatePasskey, PasskeyRejected
 from app.features.passkeys.signup import PasskeySignUps, SignUpDisabled, sign_up_allowed
 from app.features.passkeys.web import PasskeyService, binding_cookie, provide_passkeys
 
@@ -36,6 +39,7 @@ class SignUpFinish(msgspec.Struct):
 
 
 @post("/api/auth/passkey/sign-up/request", opt={"rate_limit": "sign_up"}, status_code=200)
+@raises(SignUpDisabled, TooManyAttempts)
 async def api_request(
     request: Request[Any, Any, Any], data: JSONBody[SignUpRequest], db: DB, passkeys: PasskeyService
 ) -> dict[str, bool]:
@@ -45,6 +49,7 @@ async def api_request(
 
 
 @post("/api/auth/passkey/sign-up/options", opt={"rate_limit": "sign_up"}, status_code=200)
+@raises(SignUpDisabled, InvalidToken)
 async def api_options(
     request: Request[Any, Any, Any], data: JSONBody[SignUpOptions], db: DB, passkeys: PasskeyService
 ) -> Response[Any]:
@@ -55,6 +60,7 @@ async def api_options(
 
 
 @post("/api/auth/passkey/sign-up/verify", opt={"rate_limit": "sign_up"}, status_code=200)
+@raises(SignUpDisabled, InvalidChallenge, PasskeyRejected, DuplicatePasskey, InvalidToken, Vetoed)
 async def api_finish(
     request: Request[Any, Any, Any],
     data: JSONBody[SignUpFinish],

@@ -10,6 +10,7 @@ from litestar.di import NamedDependency
 
 from app.auth.service import AuthService
 from app.core.errors import AppError
+from app.core.openapi import raises
 from app.features.passkeys.service import Passkeys
 from app.features.passkeys.settings import relying_party
 
@@ -23,6 +24,7 @@ class PasskeysMisconfigured(AppError):
 _instances: WeakKeyDictionary[AuthService, Passkeys] = WeakKeyDictionary()
 
 
+@raises(PasskeysMisconfigured)
 def provide_passkeys(request: Request[Any, Any, Any]) -> Passkeys:
     """Dependency: the app's passkey service (the relying party is read from settings once)."""
     auth: AuthService = request.app.state.auth

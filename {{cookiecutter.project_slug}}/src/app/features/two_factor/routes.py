@@ -17,13 +17,14 @@ from litestar.params import JSONBody
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.schemas import user_json
-from app.auth.second_factor import pending_token, session_cookies
+from app.auth.second_factor import InvalidSecondFactor, SecondFactorExpired, pending_token, session_cookies
 from app.auth.service import SignInResult
 from app.auth.sessions import Principal
 from app.auth.web import DB, Auth, CurrentUser, MaybePrincipal, request_meta, wants_token
 from app.core.db import utcnow
-from app.core.errors import Unauthorized
-from app.features.two_factor.service import TwoFactorNotEnabled, TwoFactorService
+from app.core.errors import AccountBanned, SessionNotFresh, TooManyAttempts, Unauthorized, Vetoed
+from app.core.openapi import raises
+from app.features.two_factor.service import TwoFactorAlreadyEnabled, TwoFactorNotEnabled, TwoFactorService
 
 Text = Annotated[str, msgspec.Meta(max_length=4096)]
 
@@ -48,6 +49,7 @@ def _signed_in(request: Request[Any, Any, Any], result: SignInResult) -> Respons
 
 
 @post("/enable", status_code=200)
+@raises(SessionNotFresh, TooManyAttempts, TwoFactorAlreadyEnabled)
 async def enable(
     request: Request[Any, Any, Any], data: JSONBody[PasswordBody], db: DB, auth: Auth, user: CurrentUser
 ) -> dict[str, Any]:
@@ -59,6 +61,7 @@ async def enable(
 
 
 @post("/get-totp-uri", status_code=200)
+@raises(SessionNotFresh, TooManyAttempts, TwoFactorNotEnabled)
 async def get_totp_uri(
     request: Request[Any, Any, Any], data: JSONBody[PasswordBody], db: DB, auth: Auth, user: CurrentUser
 ) -> dict[str, Any]:
@@ -72,6 +75,7 @@ async def get_totp_uri(
 
 
 @post("/disable", status_code=200)
+@raises(SessionNotFresh, TooManyAttempts, TwoFactorNotEnabled)
 async def disable(
     request: Request[Any, Any, Any], data: JSONBody[PasswordBody], db: DB, auth: Auth, user: CurrentUser
 ) -> dict[str, Any]:
@@ -83,6 +87,7 @@ async def disable(
 
 
 @post("/generate-backup-codes", status_code=200)
+@raises(SessionNotFresh, TooManyAttempts, TwoFactorNotEnabled)
 async def generate_backup_codes(
     request: Request[Any, Any, Any], data: JSONBody[PasswordBody], db: DB, auth: Auth, user: CurrentUser
 ) -> dict[str, Any]:
@@ -94,6 +99,15 @@ async def generate_backup_codes(
 
 
 @post("/verify-totp", opt={"rate_limit": "sign_in"}, status_code=200)
+@raises(
+    SecondFactorExpired,
+    InvalidSecondFactor,
+    AccountBanned,
+    TooManyAttempts,
+    Vetoed,
+    TwoFactorNotEnabled,
+    TwoFactorAlreadyEnabled,
+)
 async def verify_totp(
     request: Request[Any, Any, Any], data: JSONBody[CodeBody], db: DB, auth: Auth, principal: MaybePrincipal
 ) -> Response[Any]:
@@ -108,6 +122,7 @@ async def verify_totp(
 
 
 @post("/verify-backup-code", opt={"rate_limit": "sign_in"}, status_code=200)
+@raises(Unauthorized, SecondFactorExpired, InvalidSecondFactor, AccountBanned, TooManyAttempts, Vetoed)
 async def verify_backup_code(
     request: Request[Any, Any, Any], data: JSONBody[CodeBody], db: DB, auth: Auth
 ) -> Response[Any]:
