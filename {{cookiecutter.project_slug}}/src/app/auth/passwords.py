@@ -6,13 +6,17 @@ for argon2-cffi's defaults (64 MiB, t=3, p=4): sign-in stays interactive and a b
 sign-in attempts cannot monopolise the CPU, while every OWASP-recommended profile offers the
 same resistance to GPU cracking. Parameters are settings (AUTH_ARGON2_*); hashes made with
 older parameters, and imported bcrypt hashes, are re-hashed on the next successful sign-in.
-Hashing runs in a worker thread so the event loop keeps serving requests.
+Hashing runs in worker threads so the event loop keeps serving requests, at most one per CPU at
+a time: a hundred sign-ins at once hash in turn rather than in forty threads that leave the event
+loop (and the database transactions it drives) waiting for a core.
 """
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
+import anyio
 import anyio.to_thread
 import bcrypt
 from argon2 import PasswordHasher
@@ -21,6 +25,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from app.settings import AuthSettings
 
 BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
+# Hashes computed at once: the CPUs this process may use (a container's quota shows in its affinity).
+HASHING_THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class PasswordPolicyError(ValueError):
@@ -39,14 +45,20 @@ class Passwords:
         )
         # Verified when the email is unknown, so that path costs exactly one hash as well.
         self._dummy_hash = self.hasher.hash("not a real password: enumeration guard")
+        self._threads: anyio.CapacityLimiter | None = None  # made on first use, in the event loop
+
+    def _limiter(self) -> anyio.CapacityLimiter:
+        if self._threads is None:
+            self._threads = anyio.CapacityLimiter(max(1, HASHING_THREADS))
+        return self._threads
 
     async def hash(self, password: str) -> str:
         """Hash a new password off the event loop."""
-        return await anyio.to_thread.run_sync(self.hasher.hash, password)
+        return await anyio.to_thread.run_sync(self.hasher.hash, password, limiter=self._limiter())
 
     async def verify(self, stored_hash: str | None, password: str) -> bool:
         """Check a password; with no stored hash, burn the same time and return False."""
-        return await anyio.to_thread.run_sync(self._verify, stored_hash, password)
+        return await anyio.to_thread.run_sync(self._verify, stored_hash, password, limiter=self._limiter())
 
     def _verify(self, stored_hash: str | None, password: str) -> bool:
         if stored_hash is None:
