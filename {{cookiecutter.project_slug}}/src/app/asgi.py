@@ -23,11 +23,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.account_views import ACCOUNT_VIEWS
 from app.auth.credentials import provide_caller
+from app.auth.kit import AuthKit
 from app.auth.passwords import Passwords, common_passwords
 from app.auth.routes import router as auth_api
-from app.auth.second_factor import SecondFactorRequired, second_factor_required_handler
 from app.auth.second_factor_views import SECOND_FACTOR_VIEWS
-from app.auth.service import AuthService
 from app.auth.session_control import SessionControl
 from app.auth.session_views import SESSION_VIEWS
 from app.auth.sessions import SessionManager
@@ -129,9 +128,7 @@ def build_services(settings: Settings) -> Services:
     sessions = SessionManager(settings, db.engine, db.reader, [field for f in ENABLED for field in f.session_fields])
     second_factors = [factor for f in ENABLED for factor in f.second_factors]
     method_counters = [f.sign_in_methods for f in ENABLED if f.sign_in_methods]
-    auth = AuthService(
-        settings, sessions, Passwords(settings.auth), bus, mailer, store, second_factors, method_counters
-    )
+    auth = AuthKit(settings, sessions, Passwords(settings.auth), bus, mailer, store, second_factors, method_counters)
     limiter = (
         RateLimiter(settings.rate_limit, scope_client_ip_resolver(settings.app), store)
         if settings.rate_limit.enabled
@@ -244,7 +241,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         csrf_config=csrf_config(settings),
         template_config=template_config(TEMPLATE_DIRS, {k: v for f in ENABLED for k, v in f.template_globals.items()}),
         before_send=[security_headers(settings)],
-        exception_handlers={**EXCEPTION_HANDLERS, SecondFactorRequired: second_factor_required_handler},
+        exception_handlers=EXCEPTION_HANDLERS,
         stores={RATE_LIMIT_STORE: services.store, RESPONSE_CACHE_STORE: MemoryStore()},
         response_cache_config=ResponseCacheConfig(store=RESPONSE_CACHE_STORE),
         state=State(services.state),

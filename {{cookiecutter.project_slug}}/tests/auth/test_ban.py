@@ -9,6 +9,7 @@ from litestar import Litestar
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from app.auth import flows
 from app.auth.models import Session, User
 from app.core.audit import AuditLog
 from app.core.db import utcnow
@@ -21,7 +22,7 @@ async def ban(app: Litestar, email: str, reason: str | None = None, days: int | 
     async with app.state.db.sessions() as db:
         user = (await db.exec(select(User).where(User.email == email))).one()
         until = utcnow() + timedelta(days=days) if days else None
-        return len(await app.state.auth.ban_user(db, RequestMeta(), user, reason, until))
+        return len(await flows.account.ban_user(app.state.auth, db, RequestMeta(), user, reason, until))
 
 
 async def sign_in(client: Client, email: str) -> tuple[int, dict[str, object]]:
@@ -72,7 +73,7 @@ async def test_a_ban_with_an_end_lapses_and_can_be_lifted(client: Client, app: L
     assert (await sign_in(client, email))[0] == 403
     async with app.state.db.sessions() as db:
         user = (await db.exec(select(User).where(User.email == email))).one()
-        await app.state.auth.unban_user(db, RequestMeta(), user)
+        await flows.account.unban_user(app.state.auth, db, RequestMeta(), user)
     assert (await sign_in(client, email))[0] == 200
 
 

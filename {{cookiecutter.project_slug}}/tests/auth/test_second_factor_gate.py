@@ -1,6 +1,6 @@
 """The core's second-factor gate on its own, with a factor defined here (any feature's factor plugs in the same way).
 
-Every first factor ends in `AuthService.open_session`; with a factor enrolled it opens no session
+Every first factor ends in `AuthKit.open_session`; with a factor enrolled it opens no session
 but a pending sign-in that only `finish_second_factor` turns into one, once.
 """
 
@@ -13,8 +13,9 @@ from litestar import Litestar
 from sqlalchemy import ColumnElement, false, or_
 from sqlmodel import select
 
+from app.auth.kit import Challenge, SignInResult
 from app.auth.models import User
-from app.auth.second_factor import InvalidSecondFactor, SecondFactorExpired, SecondFactorRequired
+from app.auth.second_factor import InvalidSecondFactor, SecondFactorExpired
 from app.core.events import RequestMeta
 from tests.conftest import STRONG_PASSWORD, Client, sign_up_api, unique_email
 
@@ -80,13 +81,13 @@ async def test_every_first_factor_meets_the_gate(client: Client, app: Litestar) 
         user = await db.get(User, uuid.UUID(other_id))
         assert user is not None and await auth.gate.enrolled(db, user.id) == []
         opened = await auth.open_session(db, RequestMeta(), user, "magic_link", True)
-        assert opened.user.email == other
+        assert isinstance(opened, SignInResult) and opened.user.email == other
     async with app.state.db.sessions() as db:
         user = (await db.exec(select(User).where(User.email == email))).one()
         assert [factor.name for factor in await auth.gate.enrolled(db, user.id)] == ["test_factor"]
-        with pytest.raises(SecondFactorRequired) as required:
-            await auth.open_session(db, RequestMeta(), user, "magic_link", True)
-    assert required.value.factors == ["test_factor"] and required.value.token
+        required = await auth.open_session(db, RequestMeta(), user, "magic_link", True)
+    assert isinstance(required, Challenge)
+    assert required.factors == ["test_factor"] and required.token
 
 
 async def test_a_wrong_password_says_nothing_of_an_enrolled_factor(client: Client, app: Litestar) -> None:

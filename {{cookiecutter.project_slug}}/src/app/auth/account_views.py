@@ -11,6 +11,7 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.response import Template
 
+from app.auth import flows
 from app.auth.guards import fresh_session
 from app.auth.web import DB, Auth, Control, CurrentUser, Resumed, request_meta
 from app.core.errors import AppError, InvalidInput
@@ -68,7 +69,7 @@ async def account_submit(request: Request[Any, Any, Any], db: DB, auth: Auth, us
     """Save the display name."""
     form = await form_data(request, ["name"])
     try:
-        await auth.update_user(db, request_meta(request), user, form["name"])
+        await flows.account.update_user(auth, db, request_meta(request), user, form["name"])
     except AppError as error:
         return _error(request, "auth/account.html", error, form, "profile")
     return redirect(request, "/account", notice="profile-updated")
@@ -79,7 +80,7 @@ async def change_email_submit(request: Request[Any, Any, Any], db: DB, auth: Aut
     """Start an email change (needs a fresh session: otherwise the password is asked first)."""
     form = await form_data(request, ["email"])
     try:
-        await auth.change_email(db, request_meta(request), user, form["email"])
+        await flows.email.change_email(auth, db, request_meta(request), user, form["email"])
     except AppError as error:
         if isinstance(error, InvalidInput):
             error = InvalidInput(error.message, field="email")
@@ -131,7 +132,8 @@ async def change_password_submit(
     """Change the password; optionally sign out every other session."""
     form = await form_data(request, ["current_password", "new_password", "revoke_others"])
     try:
-        result = await auth.change_password(
+        result = await flows.password.change_password(
+            auth,
             db,
             request_meta(request),
             user,
@@ -158,7 +160,7 @@ async def delete_account_submit(
         typed = "Type your email address to confirm." if not form["confirm"].strip() else None
         error = InvalidInput(typed or f"That is not your email address ({user.email}).", field="confirm")
         return await render_security(request, db, sessions, user, **_error_context(error, form, "delete"))
-    await auth.delete_user(db, request_meta(request), user)
+    await flows.account.delete_user(auth, db, request_meta(request), user)
     return redirect(request, "/sign-in", notice="account-deleted", cookies=auth.sessions.clear_cookies())
 
 

@@ -16,8 +16,9 @@ from litestar.response import Redirect
 from litestar.serialization import encode_json
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from app.auth import schemas
-from app.auth.service import SignInResult
+from app.auth import flows, schemas
+from app.auth.kit import Challenge, SignInResult
+from app.auth.second_factor import challenge_response
 from app.auth.sessions import Principal
 from app.auth.web import DB, Auth, Control, CurrentUser, MaybePrincipal, request_meta, wants_token
 from app.core.errors import (
@@ -54,7 +55,9 @@ async def sign_up_email(
     request: Request[Any, Any, Any], data: JSONBody[schemas.SignUpEmail], db: DB, auth: Auth
 ) -> dict[str, Any]:
     """Create an account and mail a verification link. A taken email gets the same answer."""
-    user = await auth.sign_up(db, request_meta(request), data.name, data.email, data.password, data.callback_url)
+    user = await flows.sign_up.sign_up(
+        auth, db, request_meta(request), data.name, data.email, data.password, data.callback_url
+    )
     return {"token": None, "user": schemas.user_json(user)}
 
 
@@ -69,7 +72,11 @@ async def sign_in_email(
 ) -> Response[Any]:
     """Sign in with email and password; the token goes into an HttpOnly cookie (and the body when asked for)."""
     replaces = principal.session_id if principal else None
-    result = await auth.sign_in(db, request_meta(request), data.email, data.password, data.remember_me, replaces)
+    result = await flows.sign_in.sign_in(
+        auth, db, request_meta(request), data.email, data.password, data.remember_me, replaces
+    )
+    if isinstance(result, Challenge):  # Better Auth's twoFactorRedirect, and the pending cookie
+        return challenge_response(request, result)
     url = safe_redirect(data.callback_url, trusted_origins(auth.settings), default="") or None
     body = {"redirect": bool(url), "url": url, "token": None, "user": schemas.user_json(result.user)}
     return _signed_in(request, result, body)
@@ -79,7 +86,7 @@ async def sign_in_email(
 async def sign_out(request: Request[Any, Any, Any], db: DB, auth: Auth, principal: MaybePrincipal) -> Response[Any]:
     """End this session (delete its row) and clear the cookie."""
     if principal is not None:
-        await auth.sign_out(db, request_meta(request), principal)
+        await flows.sign_in.sign_out(auth, db, request_meta(request), principal)
     return Response({"success": True}, cookies=auth.sessions.clear_cookies())
 
 
@@ -126,7 +133,7 @@ async def send_verification_email(
     request: Request[Any, Any, Any], data: JSONBody[schemas.SendVerificationEmail], db: DB, auth: Auth
 ) -> dict[str, Any]:
     """Mail a new verification link (silently nothing when there is no such unverified user)."""
-    await auth.send_verification(db, request_meta(request), data.email, data.callback_url)
+    await flows.email.send_verification(auth, db, request_meta(request), data.email, data.callback_url)
     return OK
 
 
@@ -139,7 +146,7 @@ async def verify_email(
     token: FromQuery[str] = "",
 ) -> Response[Any]:
     """Use up a verification link; redirect to a safe callbackURL when given."""
-    user = await auth.verify_email(db, request_meta(request), token)
+    user = await flows.email.verify_email(auth, db, request_meta(request), token)
     target = safe_redirect(request.query_params.get("callbackURL"), trusted_origins(auth.settings), default="")
     if target:
         return Redirect(target, status_code=302)
@@ -152,7 +159,7 @@ async def request_password_reset(
     request: Request[Any, Any, Any], data: JSONBody[schemas.RequestPasswordReset], db: DB, auth: Auth
 ) -> dict[str, Any]:
     """Mail a reset link if the address has an account; the answer is the same either way."""
-    await auth.request_password_reset(db, request_meta(request), data.email)
+    await flows.password.request_password_reset(auth, db, request_meta(request), data.email)
     return {"status": True, "message": "If this email exists in our system, check your email for the reset link"}
 
 
@@ -163,7 +170,7 @@ async def reset_password(
 ) -> dict[str, Any]:
     """Set a new password from a reset token; every session of the user is signed out."""
     token = data.token or str(request.query_params.get("token") or "")
-    await auth.reset_password(db, request_meta(request), token, data.new_password)
+    await flows.password.reset_password(auth, db, request_meta(request), token, data.new_password)
     return OK
 
 
@@ -177,8 +184,8 @@ async def change_password(
     user: CurrentUser,
 ) -> Response[Any]:
     """Change the password (fresh session and current one required); this client gets a new session token."""
-    result = await auth.change_password(
-        db, request_meta(request), user, data.current_password, data.new_password, data.revoke_other_sessions
+    result = await flows.password.change_password(
+        auth, db, request_meta(request), user, data.current_password, data.new_password, data.revoke_other_sessions
     )
     return _signed_in(request, result, {"token": None, "user": schemas.user_json(result.user)})
 
@@ -189,7 +196,7 @@ async def change_email(
     request: Request[Any, Any, Any], data: JSONBody[schemas.ChangeEmail], db: DB, auth: Auth, user: CurrentUser
 ) -> dict[str, Any]:
     """Start an email change: confirm from the new address, notice to the old one."""
-    await auth.change_email(db, request_meta(request), user, data.new_email, data.callback_url)
+    await flows.email.change_email(auth, db, request_meta(request), user, data.new_email, data.callback_url)
     return OK
 
 
@@ -198,7 +205,7 @@ async def update_user(
     request: Request[Any, Any, Any], data: JSONBody[schemas.UpdateUser], db: DB, auth: Auth, user: CurrentUser
 ) -> dict[str, Any]:
     """Change the display name or avatar URL."""
-    await auth.update_user(db, request_meta(request), user, data.name, data.image)
+    await flows.account.update_user(auth, db, request_meta(request), user, data.name, data.image)
     return OK
 
 
@@ -208,7 +215,7 @@ async def delete_user(
     request: Request[Any, Any, Any], data: JSONBody[schemas.DeleteUser], db: DB, auth: Auth, user: CurrentUser
 ) -> Response[Any]:
     """Delete the account: needs the password or a fresh session."""
-    await auth.delete_user(db, request_meta(request), user, data.password)
+    await flows.account.delete_user(auth, db, request_meta(request), user, data.password)
     return Response({"success": True, "message": "User deleted"}, cookies=auth.sessions.clear_cookies())
 
 

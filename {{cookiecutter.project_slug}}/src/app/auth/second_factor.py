@@ -1,12 +1,13 @@
 """The second-factor gate: after a first factor, users with a second one get a challenge, not a session.
 
-`AuthService.open_session` is the one end of every sign-in path (password, magic link, OAuth,
+`AuthKit.open_session` is the one end of every sign-in path (password, magic link, OAuth,
 passkey). When a feature reports an enrolled second factor (`Feature.second_factors`) and the
 caller did not prove one already (`multi_factor=True`), it stores a *pending sign-in* (hashed
-random token, 5 minutes, at most 5 wrong codes) and raises `SecondFactorRequired`; the handler
-here answers with the pending cookie and a redirect to `/sign-in/second-factor` (JSON clients
-get Better Auth's `{"twoFactorRedirect": true}`). The pending cookie is not a session: every
-protected route still answers 401 until a factor calls `auth.finish_second_factor`.
+random token, 5 minutes, at most 5 wrong codes) and returns a `Challenge` instead of a session;
+`challenge_response` here answers it with the pending cookie and a redirect to
+`/sign-in/second-factor` (JSON clients get Better Auth's `{"twoFactorRedirect": true}`). The
+pending cookie is not a session: every protected route still answers 401 until a factor calls
+`auth.finish_second_factor`.
 
 A browser where the user ticked "Trust this device" carries a signed cookie naming a
 `trusted_device` row (30 days, revocable from the security page); it skips the challenge.
@@ -31,13 +32,13 @@ from sqlmodel.sql.expression import Select
 
 from app.auth.devices import DeviceInfo, describe
 from app.auth.models import PendingSignIn, TrustedDevice, User
-from app.core.crypto import Signer, hash_token, new_token
+from app.core.crypto import Signer, hash_token, new_token, usable_token
 from app.core.db import utcnow
 from app.core.errors import AppError, wants_json
 from app.core.events import RequestMeta
 
 if TYPE_CHECKING:
-    from app.auth.service import SignInResult
+    from app.auth.kit import Challenge, SignInResult
     from app.settings import Settings
 
 CHALLENGE_PATH = "/sign-in/second-factor"
@@ -72,16 +73,6 @@ class SecondFactor(Protocol):
         The gate asks once per `user_id` and keeps the condition: it may depend on nothing else.
         """
         ...
-
-
-class SecondFactorRequired(Exception):  # a signal, like StopIteration, not an error
-    """The first factor passed; the browser gets the pending cookie and goes to the challenge."""
-
-    def __init__(self, token: str, factors: list[str], next_path: str | None = None) -> None:
-        super().__init__("second factor required")
-        self.token = token
-        self.factors = factors
-        self.next_path = next_path
 
 
 class SecondFactorExpired(AppError):
@@ -178,7 +169,7 @@ class SecondFactorGate:
 
     async def pending(self, db: AsyncSession, token: str) -> PendingSignIn | None:
         """The unexpired pending sign-in of this token, without using it up."""
-        if not token or len(token) > 128:
+        if not usable_token(token):
             return None
         row = (await db.exec(select(PendingSignIn).where(PendingSignIn.token_hash == hash_token(token)))).first()
         if row is None or row.expires_at <= utcnow():
@@ -187,7 +178,7 @@ class SecondFactorGate:
 
     async def claim(self, db: AsyncSession, token: str) -> tuple[uuid.UUID, str, bool, uuid.UUID | None] | None:
         """Atomically use the pending sign-in up (DELETE ... RETURNING): exactly one caller gets it."""
-        if not token or len(token) > 128:
+        if not usable_token(token):
             return None
         query = (
             delete(PendingSignIn)
@@ -201,7 +192,7 @@ class SecondFactorGate:
 
     async def fail(self, db: AsyncSession, token: str) -> tuple[uuid.UUID, int] | None:
         """Count a wrong code; (user id, attempts left), the row deleted at 0; None if there is no challenge."""
-        if not token or len(token) > 128:
+        if not usable_token(token):
             return None
         query = (
             update(PendingSignIn)
@@ -340,12 +331,6 @@ def pending_token(request: Request[Any, Any, Any]) -> str:
     return request.cookies.get(gate.pending_cookie_name, "")
 
 
-def trust_cookie_value(request: Request[Any, Any, Any]) -> str | None:
-    """The raw trusted-device cookie, if the browser has one."""
-    gate: SecondFactorGate = request.app.state.auth.gate
-    return request.cookies.get(gate.trust_cookie_name) or None
-
-
 def session_cookies(request: Request[Any, Any, Any], result: SignInResult) -> list[Cookie]:
     """After a passed challenge: the session cookie, the pending cookie cleared, the trust cookie if asked for."""
     auth = request.app.state.auth
@@ -365,25 +350,24 @@ def challenge_location(next_path: str | None) -> str:
     return CHALLENGE_PATH
 
 
-def second_factor_required_handler(request: Request[Any, Any, Any], exc: SecondFactorRequired) -> Response[Any]:
-    """The central answer to SecondFactorRequired: the pending cookie, then the challenge.
+def challenge_response(
+    request: Request[Any, Any, Any], challenge: Challenge, next_path: str | None = None, *, navigation: bool = False
+) -> Response[Any]:
+    """The answer to a sign-in that needs its second factor: the pending cookie, then the challenge.
 
-    A session cookie the browser had stays untouched: its session is revoked (`replaces`) only
-    when the challenge is passed.
+    JSON clients get Better Auth's `{"twoFactorRedirect": true, "twoFactorMethods": [...]}`;
+    browsers a redirect (HX-Redirect for htmx) to the challenge page, which goes on to
+    `next_path` (else the request's `next`) once the factor is passed. A session cookie the
+    browser had stays untouched: its session is revoked (`replaces`) only when the challenge is
+    passed. `navigation`: a browser navigation under /api/ (a provider's redirect back), which
+    gets the page, never the JSON answer.
     """
-    if wants_json(request):
-        gate: SecondFactorGate = request.app.state.auth.gate
-        body = {"twoFactorRedirect": True, "twoFactorMethods": exc.factors}
-        cookie = gate.pending_cookie(exc.token)
-        return Response(body, status_code=200, cookies=[cookie], headers={"cache-control": "no-store"})
-    return challenge_redirect(request, exc)
-
-
-def challenge_redirect(request: Request[Any, Any, Any], exc: SecondFactorRequired) -> Response[Any]:
-    """The browser's way to the challenge page: the pending cookie and a redirect (HX-Redirect for htmx)."""
     gate: SecondFactorGate = request.app.state.auth.gate
-    cookie = gate.pending_cookie(exc.token)
-    location = challenge_location(exc.next_path or request.query_params.get("next"))
+    cookie = gate.pending_cookie(challenge.token)
+    if wants_json(request) and not navigation:
+        body = {"twoFactorRedirect": True, "twoFactorMethods": challenge.factors}
+        return Response(body, status_code=200, cookies=[cookie], headers={"cache-control": "no-store"})
+    location = challenge_location(next_path or request.query_params.get("next"))
     if request.headers.get("hx-request"):
         return Response(None, status_code=200, headers={"HX-Redirect": location}, cookies=[cookie])
     return Redirect(location, status_code=303, cookies=[cookie])

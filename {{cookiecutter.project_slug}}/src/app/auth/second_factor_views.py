@@ -81,8 +81,14 @@ async def revoke_trusted_device(
             return redirect(request, SECURITY_PAGE, notice="trusted-device-revoked")
     count = await auth.gate.revoke_trust(db, user.user_id, device)
     if count:
-        await auth.emit(
-            db, EventName.TRUSTED_DEVICE_REVOKED, request_meta(request), user.user_id, "user", user.user_id, count=count
+        await auth.record(
+            db,
+            EventName.TRUSTED_DEVICE_REVOKED,
+            request_meta(request),
+            actor=user.user_id,
+            target_type="user",
+            target_id=user.user_id,
+            count=count,
         )
     await db.commit()
     notice = "trusted-devices-revoked" if device is None else "trusted-device-revoked"

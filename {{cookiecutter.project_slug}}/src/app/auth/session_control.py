@@ -16,8 +16,8 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.devices import DeviceInfo, describe
+from app.auth.kit import AuthKit
 from app.auth.models import Session
-from app.auth.service import AuthService
 from app.auth.sessions import Principal
 from app.core.errors import SessionNotFound
 from app.core.events import RequestMeta
@@ -48,7 +48,7 @@ class SessionRow:
 class SessionControl:
     """The session list and its revocations, over the auth core's SessionManager and events."""
 
-    def __init__(self, auth: AuthService) -> None:
+    def __init__(self, auth: AuthKit) -> None:
         self.auth = auth
         self.sessions = auth.sessions
 
@@ -79,14 +79,14 @@ class SessionControl:
         if not await self.sessions.revoke(db, session_id, user_id=principal.user_id):
             raise SessionNotFound()
         reason = "sign-out" if session_id == principal.session_id else "revoked"
-        await self.auth.emit_revoked(db, meta, principal.user_id, [session_id], reason)
+        await self.auth.record_revoked(db, meta, principal.user_id, [session_id], reason)
         await db.commit()
 
     async def revoke_others(self, db: AsyncSession, meta: RequestMeta, principal: Principal) -> int:
         """Sign out every other session of the user; return how many went."""
         self.auth.require_fresh(principal)
         revoked = await self.sessions.revoke_all(db, principal.user_id, keep=principal.session_id)
-        await self.auth.emit_revoked(db, meta, principal.user_id, revoked, "revoked-others")
+        await self.auth.record_revoked(db, meta, principal.user_id, revoked, "revoked-others")
         await db.commit()
         return len(revoked)
 
@@ -94,6 +94,6 @@ class SessionControl:
         """Sign out everywhere, this session included; return how many went."""
         self.auth.require_fresh(principal)
         revoked = await self.sessions.revoke_all(db, principal.user_id)
-        await self.auth.emit_revoked(db, meta, principal.user_id, revoked, "revoked-all")
+        await self.auth.record_revoked(db, meta, principal.user_id, revoked, "revoked-all")
         await db.commit()
         return len(revoked)

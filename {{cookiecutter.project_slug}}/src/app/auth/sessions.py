@@ -26,7 +26,7 @@ from sqlmodel import select as select_models
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.models import Session, User
-from app.core.crypto import Signer, hash_token, new_token
+from app.core.crypto import Signer, hash_token, new_token, usable_token
 from app.core.db import DirectReader, KeyedLookup, utcnow
 from app.core.events import RequestMeta
 from app.core.features import SessionField
@@ -173,7 +173,7 @@ class SessionManager:
 
     async def resolve(self, token: str) -> tuple[Principal | None, bool]:
         """Look a token up; return the principal and whether the session was just renewed."""
-        if not token or len(token) > 128:
+        if not usable_token(token):
             return None, False
         values = await self.reader.values_by_key(self._lookup, hash_token(token))
         if values is None:

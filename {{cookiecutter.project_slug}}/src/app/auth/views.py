@@ -8,7 +8,9 @@ from litestar import Request, Response, get, post
 from litestar.params import FromQuery
 from litestar.response import Template
 
-from app.auth.second_factor import SecondFactorRequired
+from app.auth import flows
+from app.auth.kit import Challenge
+from app.auth.second_factor import challenge_response
 from app.auth.web import DB, Auth, CurrentUser, MaybePrincipal, request_meta
 from app.core.errors import AppError, InvalidInput, InvalidToken
 from app.core.redirects import safe_redirect
@@ -54,7 +56,8 @@ async def sign_in_submit(request: Request[Any, Any, Any], db: DB, auth: Auth, pr
     form = await form_data(request, ["email", "password", "remember", "next"])
     target = _next(request, auth, form["next"])
     try:
-        result = await auth.sign_in(
+        result = await flows.sign_in.sign_in(
+            auth,
             db,
             request_meta(request),
             form["email"],
@@ -62,11 +65,10 @@ async def sign_in_submit(request: Request[Any, Any, Any], db: DB, auth: Auth, pr
             remember=form["remember"] == "on",
             replaces=principal.session_id if principal else None,
         )
-    except SecondFactorRequired as challenge:
-        challenge.next_path = target  # the central handler sends the browser to the challenge, then there
-        raise
     except AppError as error:
         return _form_error(request, "auth/sign_in.html", error, form, next=target)
+    if isinstance(result, Challenge):  # the second factor first, then on to the target
+        return challenge_response(request, result, target)
     cookie = auth.sessions.cookie(result.token, result.session.persistent, result.session.expires_at)
     return redirect(request, target, cookies=[cookie])
 
@@ -84,12 +86,13 @@ async def sign_up_submit(request: Request[Any, Any, Any], db: DB, auth: Auth) ->
     """Create the account and show 'check your email' (the same page when the email is taken)."""
     form = await form_data(request, ["name", "email", "password", "next"])
     target = _next(request, auth, form["next"])
-    errors = auth.sign_up_errors(form["name"], form["email"], form["password"])
+    errors = flows.sign_up.sign_up_errors(auth, form["name"], form["email"], form["password"])
     if errors:  # all of them at once: the password is not typed again for each
         kept = {k: v for k, v in form.items() if k != "password"}
         return page(request, "auth/sign_up.html", status_code=422, form=kept, errors=errors, next=target)
     try:
-        user = await auth.sign_up(
+        user = await flows.sign_up.sign_up(
+            auth,
             db,
             request_meta(request),
             form["name"],
@@ -113,7 +116,7 @@ async def resend_verification(request: Request[Any, Any, Any], db: DB, auth: Aut
     """Send another verification link from the 'check your email' page."""
     form = await form_data(request, ["email"])
     try:
-        await auth.send_verification(db, request_meta(request), form["email"])
+        await flows.email.send_verification(auth, db, request_meta(request), form["email"])
     except AppError as error:
         return _form_error(request, "auth/check_email.html", error, form, email=form["email"])
     return page(request, "auth/check_email.html", email=form["email"], resent=True)
@@ -125,7 +128,7 @@ async def verify_email_page(
 ) -> Template:
     """The target of the verification link."""
     try:
-        user = await auth.verify_email(db, request_meta(request), token)
+        user = await flows.email.verify_email(auth, db, request_meta(request), token)
     except InvalidToken as error:
         return page(request, "auth/verify_result.html", status_code=400, ok=False, message=error.message)
     return page(request, "auth/verify_result.html", ok=True, email=user.email, next=_next(request, auth))
@@ -137,7 +140,7 @@ async def confirm_email_change_page(
 ) -> Template:
     """The target of the link sent to a new address."""
     try:
-        user = await auth.confirm_email_change(db, request_meta(request), token)
+        user = await flows.email.confirm_email_change(auth, db, request_meta(request), token)
     except InvalidToken as error:
         return page(request, "auth/verify_result.html", status_code=400, ok=False, message=error.message)
     return page(request, "auth/verify_result.html", ok=True, email=user.email, changed=True, next="/account")
@@ -154,7 +157,7 @@ async def forgot_password_submit(request: Request[Any, Any, Any], db: DB, auth: 
     """Send the link if the address has an account; the page says the same either way."""
     form = await form_data(request, ["email"])
     try:
-        await auth.request_password_reset(db, request_meta(request), form["email"])
+        await flows.password.request_password_reset(auth, db, request_meta(request), form["email"])
     except AppError as error:
         return _form_error(request, "auth/forgot_password.html", error, form)
     return page(request, "auth/forgot_password.html", sent=True, form=form)
@@ -165,7 +168,7 @@ async def reset_password_page(
     request: Request[Any, Any, Any], db: DB, auth: Auth, token: FromQuery[str] = ""
 ) -> Template:
     """The form behind a reset link (or a clear 'expired' message)."""
-    if not await auth.check_reset_token(db, token):
+    if not await flows.password.check_reset_token(auth, db, token):
         return page(request, "auth/reset_password.html", status_code=400, invalid=True)
     return page(request, "auth/reset_password.html", token=token)
 
@@ -175,7 +178,7 @@ async def reset_password_submit(request: Request[Any, Any, Any], db: DB, auth: A
     """Set the new password; every session is signed out and the user signs in again."""
     form = await form_data(request, ["token", "password"])
     try:
-        await auth.reset_password(db, request_meta(request), form["token"], form["password"])
+        await flows.password.reset_password(auth, db, request_meta(request), form["token"], form["password"])
     except InvalidToken:
         return page(request, "auth/reset_password.html", status_code=400, invalid=True)
     except AppError as error:
@@ -191,7 +194,7 @@ async def sign_out_submit(
 ) -> Response[Any]:
     """Sign out this browser."""
     if principal is not None:
-        await auth.sign_out(db, request_meta(request), principal)
+        await flows.sign_in.sign_out(auth, db, request_meta(request), principal)
     return redirect(request, "/sign-in", notice="signed-out", cookies=auth.sessions.clear_cookies())
 
 
@@ -208,7 +211,7 @@ async def reauthenticate_submit(request: Request[Any, Any, Any], db: DB, auth: A
     form = await form_data(request, ["password", "next"])
     target = _next(request, auth, form["next"])
     try:
-        await auth.reauthenticate(db, request_meta(request), user, form["password"])
+        await flows.password.reauthenticate(auth, db, request_meta(request), user, form["password"])
     except AppError as error:
         return _form_error(request, "auth/reauthenticate.html", error, form, next=target, cancel=target.split("?")[0])
     # A cached snapshot of the session still says "not fresh": drop it.

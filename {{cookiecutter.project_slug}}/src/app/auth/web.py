@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.credentials import AUTHENTICATOR_STATE_KEY, CALLER_STATE_KEY, Authenticator
 from app.auth.guards import RESUME_PARAM
-from app.auth.service import AuthService
+from app.auth.kit import AuthKit
 from app.auth.session_control import SessionControl
 from app.auth.sessions import Principal, SessionManager
 from app.core.errors import Unauthorized
@@ -25,7 +25,7 @@ from app.core.resume import FormStash, StashedForm
 
 # Handler parameters injected by name (keys registered in app.asgi.create_app).
 DB = NamedDependency[AsyncSession]
-Auth = NamedDependency[AuthService]
+Auth = NamedDependency[AuthKit]
 MaybePrincipal = NamedDependency[Principal | None]
 CurrentUser = NamedDependency[Principal]
 Control = NamedDependency[SessionControl]
@@ -55,9 +55,9 @@ def _address(value: str) -> str | None:
         return None
 
 
-def provide_auth(request: Request[Any, Any, Any]) -> AuthService:
-    """Dependency: the app's AuthService."""
-    auth: AuthService = request.app.state.auth
+def provide_auth(request: Request[Any, Any, Any]) -> AuthKit:
+    """Dependency: the app's AuthKit."""
+    auth: AuthKit = request.app.state.auth
     return auth
 
 

@@ -18,6 +18,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+TOKEN_MAX = 128  # every token the app issues is shorter; a longer one is refused before any lookup
+
+
+def usable_token(token: str | None) -> bool:
+    """Whether a token (from a link, a cookie, a form) is worth looking up: present, and no longer
+    than any the app issues, so that no hashing or query is spent on junk."""
+    return bool(token) and len(token or "") <= TOKEN_MAX
+
 
 def new_token() -> str:
     """A URL-safe token with 256 bits of entropy."""

@@ -76,14 +76,14 @@ class Feature:
     # Cards included (with context) on the security page, and the data they need, under `security[name]`.
     security_sections: Sequence[str] = ()
     security_context: Callable[[AsyncSession, Principal], Awaitable[dict[str, Any]]] | None = None
-    # Called with the Settings and the AuthService when the app is built; its entries are added to
+    # Called with the Settings and the AuthKit when the app is built; its entries are added to
     # `app.state` (a feature's service, read by its handlers and templates as `request.app.state.<key>`).
     state: Callable[[Any, Any], Mapping[str, Any]] | None = None
     # Exact paths whose POSTs come from another site by design (an identity provider's form_post
     # callback): the origin check skips them, so their handler must change nothing itself.
     cross_site_posts: Sequence[str] = ()
     # Counts a user's ways to sign in that the feature keeps outside the `account` table (passkeys),
-    # so that no feature lets the last one go (see AuthService.sign_in_methods).
+    # so that no feature lets the last one go (see AuthKit.sign_in_methods).
     sign_in_methods: Callable[[AsyncSession, uuid.UUID], Awaitable[int]] | None = None
     # Templates included below the re-authentication form (another way to confirm it's you).
     reauth_options: Sequence[str] = ()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from litestar.stores.base import Store
 
-from app.core.crypto import hash_token, new_token
+from app.core.crypto import hash_token, new_token, usable_token
 
 STASH_TTL = 600
 MAX_FIELDS = 30
@@ -76,7 +76,7 @@ class FormStash:
 
     async def take(self, owner: str, handle: str) -> StashedForm | None:
         """The form put aside under `handle` by `owner`, removed from the store; None otherwise."""
-        if not handle or len(handle) > 128:
+        if not usable_token(handle):
             return None
         key = KEY_PREFIX + hash_token(handle)
         raw = await self.store.get(key)

@@ -11,6 +11,7 @@ import pytest
 from litestar import Litestar
 from sqlalchemy import event, update
 
+from app.auth import flows
 from app.core.crypto import new_token
 from app.core.db import utcnow
 from app.core.events import RequestMeta
@@ -123,12 +124,12 @@ async def test_a_banned_users_key_fails_on_the_next_request(client: Client, app:
         assert (await script.get("/api/me", headers={"x-api-key": key})).status_code == 200
         async with app.state.db.sessions() as db:
             user = await app.state.auth.user_by_email(db, email)
-            await app.state.auth.ban_user(db, RequestMeta(), user, "abuse")
+            await flows.account.ban_user(app.state.auth, db, RequestMeta(), user, "abuse")
         refused = await script.get("/api/me", headers={"x-api-key": key})
         assert refused.status_code == 401 and refused.json()["code"] == "INVALID_API_KEY"
         async with app.state.db.sessions() as db:
             user = await app.state.auth.user_by_email(db, email)
-            await app.state.auth.unban_user(db, RequestMeta(), user)
+            await flows.account.unban_user(app.state.auth, db, RequestMeta(), user)
         assert (await script.get("/api/me", headers={"x-api-key": key})).status_code == 200
     assert [row.data for row in await audit_rows(app, "api_key.use_denied")] == [{"reason": "banned"}]
 

@@ -7,6 +7,7 @@ from litestar import Litestar
 from sqlalchemy import update
 from sqlmodel import select
 
+from app.auth import flows
 from app.auth.models import Verification
 from app.core.audit import AuditLog
 from app.core.db import utcnow
@@ -96,7 +97,7 @@ async def test_a_banned_user_cannot_sign_in_by_link(client: Client, app: Litesta
     token = (await inbox.last(email)).link("/magic-link/verify").split("token=")[1].split("&")[0]
     async with app.state.db.sessions() as db:
         user = await app.state.auth.user_by_email(db, email)
-        await app.state.auth.ban_user(db, RequestMeta(), user, "abuse")
+        await flows.account.ban_user(app.state.auth, db, RequestMeta(), user, "abuse")
     response = await client.get(f"/api/auth/magic-link/verify?token={token}")
     assert response.status_code == 403 and response.json()["code"] == "BANNED_USER"
     assert (await client.get("/api/auth/get-session")).json() is None

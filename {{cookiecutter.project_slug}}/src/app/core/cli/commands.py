@@ -18,8 +18,9 @@ from rich_click import RichCommand
 from sqlalchemy import delete
 from sqlmodel import col
 
+from app.auth import flows
+from app.auth.kit import AuthKit
 from app.auth.models import CREDENTIAL_PROVIDER, Account, User, Verification
-from app.auth.service import AuthService
 from app.core.audit import export
 from app.core.db import Database, utcnow
 from app.core.errors import AppError
@@ -30,7 +31,7 @@ from app.settings import Settings
 PASSWORD_ENV = "APP_NEW_USER_PASSWORD"  # noqa: S105 - a name, not a secret
 
 
-def _state(app: Litestar) -> tuple[Settings, Database, AuthService]:
+def _state(app: Litestar) -> tuple[Settings, Database, AuthKit]:
     return app.state.settings, app.state.db, app.state.auth
 
 
@@ -126,7 +127,7 @@ def users_ban(app: Litestar, email: str, reason: str | None, days: int | None) -
             if user is None:
                 raise click.ClickException(f"No user has the email {email}.")
             until = utcnow() + timedelta(days=days) if days else None
-            return len(await auth.ban_user(session, RequestMeta(), user, reason, until))
+            return len(await flows.account.ban_user(auth, session, RequestMeta(), user, reason, until))
 
     try:
         ended = anyio.run(ban)
@@ -147,7 +148,7 @@ def users_unban(app: Litestar, email: str) -> None:
             user = await auth.user_by_email(session, auth.normalize_email(email))
             if user is None:
                 raise click.ClickException(f"No user has the email {email}.")
-            await auth.unban_user(session, RequestMeta(), user)
+            await flows.account.unban_user(auth, session, RequestMeta(), user)
 
     try:
         anyio.run(unban)

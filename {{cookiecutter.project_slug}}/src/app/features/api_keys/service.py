@@ -21,9 +21,9 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.credentials import Caller
+from app.auth.kit import AuthKit
 from app.auth.models import User, banned_at
 from app.auth.schemas import iso
-from app.auth.service import AuthService
 from app.auth.sessions import Principal
 from app.core.crypto import hash_token
 from app.core.db import DirectReader, KeyedLookup, utcnow
@@ -104,7 +104,7 @@ class ApiKeys:
 
     def __init__(
         self,
-        auth: AuthService,
+        auth: AuthKit,
         engine: AsyncEngine,
         sessions: async_sessionmaker[AsyncSession],
         store: Store,
@@ -171,8 +171,16 @@ class ApiKeys:
         )
         db.add(row)
         expires = iso(row.expires_at) if row.expires_at else None
-        await self.auth.emit(
-            db, CREATED, meta, owner.user_id, "api_key", row.id, key_name=name, scopes=chosen, expires_at=expires
+        await self.auth.record(
+            db,
+            CREATED,
+            meta,
+            actor=owner.user_id,
+            target_type="api_key",
+            target_id=row.id,
+            key_name=name,
+            scopes=chosen,
+            expires_at=expires,
         )
         await db.commit()
         return row, key
@@ -208,7 +216,9 @@ class ApiKeys:
         row = await self.get(db, owner.user_id, key_id)
         row.revoked_at = utcnow()
         db.add(row)
-        await self.auth.emit(db, REVOKED, meta, owner.user_id, "api_key", row.id, key_name=row.name)
+        await self.auth.record(
+            db, REVOKED, meta, actor=owner.user_id, target_type="api_key", target_id=row.id, key_name=row.name
+        )
         await db.commit()
         return row
 
@@ -242,5 +252,7 @@ class ApiKeys:
         if await self.denials.spend(f"{key_id}:{reason}"):
             return
         async with self.sessions() as session:
-            await self.auth.emit(session, USE_DENIED, meta(), user_id, "api_key", key_id, reason=reason)
+            await self.auth.record(
+                session, USE_DENIED, meta(), actor=user_id, target_type="api_key", target_id=key_id, reason=reason
+            )
             await session.commit()

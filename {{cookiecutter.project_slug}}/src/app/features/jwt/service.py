@@ -22,7 +22,7 @@ from sqlalchemy import delete, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.service import AuthService
+from app.auth.kit import AuthKit
 from app.core.crypto import DecryptionError, SecretBox
 from app.core.db import utcnow
 from app.core.events import RequestMeta
@@ -57,7 +57,7 @@ class Rotation:
 class JwtService:
     """One per app (`service_for`); keeps this process's unsealed private keys by kid."""
 
-    def __init__(self, auth: AuthService, settings: JwtSettings | None = None) -> None:
+    def __init__(self, auth: AuthKit, settings: JwtSettings | None = None) -> None:
         self.auth = auth
         self.settings = settings or JwtSettings()
         self.issuer = self.settings.issuer or auth.settings.app.base_url
@@ -82,8 +82,16 @@ class JwtService:
         }
         token = jwt.encode(claims, private_key, algorithm=key.algorithm, headers={"kid": key.id})
         expires = datetime.fromtimestamp(expires_at, UTC)
-        await self.auth.emit(
-            db, TOKEN_ISSUED, meta, user_id, "user", user_id, kid=key.id, jti=jti, expires_at=expires.isoformat()
+        await self.auth.record(
+            db,
+            TOKEN_ISSUED,
+            meta,
+            actor=user_id,
+            target_type="user",
+            target_id=user_id,
+            kid=key.id,
+            jti=jti,
+            expires_at=expires.isoformat(),
         )
         await db.commit()
         return IssuedToken(token, key.id, jti, expires)
@@ -155,13 +163,13 @@ class JwtService:
         db.add(upcoming)
         gone = col(JwtKey.retired_at).is_not(None) if revoke else col(JwtKey.expires_at) <= now
         await db.exec(delete(JwtKey).where(gone))
-        await self.auth.emit(
+        await self.auth.record(
             db,
             KEY_ROTATED,
             meta,
-            None,
-            "jwt_key",
-            successor.id,
+            actor=None,
+            target_type="jwt_key",
+            target_id=successor.id,
             reason=reason,
             algorithm=algorithm,
             retired=signing,

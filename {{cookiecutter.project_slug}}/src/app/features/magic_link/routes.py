@@ -10,7 +10,9 @@ from litestar import Request, Response, get, post
 from litestar.params import FromQuery, JSONBody
 from litestar.response import Redirect
 
+from app.auth.kit import Challenge
 from app.auth.schemas import user_json
+from app.auth.second_factor import challenge_response
 from app.auth.web import DB, Auth, MaybePrincipal, request_meta
 from app.core.errors import AccountBanned, InvalidToken, TooManyAttempts, Vetoed
 from app.core.openapi import raises
@@ -58,8 +60,10 @@ async def verify_magic_link(
     result = await MagicLinks(auth).sign_in(
         db, request_meta(request), token, replaces=principal.session_id if principal else None
     )
-    cookie = auth.sessions.cookie(result.token, result.session.persistent, result.session.expires_at)
     target = safe_redirect(request.query_params.get("callbackURL"), trusted_origins(auth.settings), default="")
+    if isinstance(result, Challenge):
+        return challenge_response(request, result, target or None)
+    cookie = auth.sessions.cookie(result.token, result.session.persistent, result.session.expires_at)
     if target:
         return Redirect(target, status_code=302, cookies=[cookie])
     return Response({"token": None, "user": user_json(result.user)}, cookies=[cookie])

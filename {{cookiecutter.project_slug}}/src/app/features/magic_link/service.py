@@ -6,8 +6,9 @@ import uuid
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.auth import flows
+from app.auth.kit import AuthKit, SignInOutcome
 from app.auth.models import User
-from app.auth.service import AuthService, SignInResult
 from app.core.errors import InvalidToken
 from app.core.events import RequestMeta
 from app.features.magic_link.settings import MagicLinkSettings
@@ -20,7 +21,7 @@ LINK_REQUESTED = "magic_link.requested"
 class MagicLinks:
     """Issues and redeems sign-in links through the auth core's token and session functions."""
 
-    def __init__(self, auth: AuthService) -> None:
+    def __init__(self, auth: AuthKit) -> None:
         self.auth = auth
         self.settings = MagicLinkSettings()
 
@@ -34,32 +35,33 @@ class MagicLinks:
         await self.auth.spend_mail_budget(email)
         user = await self.auth.user_by_email(db, email)
         if user is None:
-            self.auth.mailer.run_later(self._mail_sign_up_pointer(email))
+            self.auth.run_later(self._mail_sign_up_pointer(email))
         else:
-            self.auth.mailer.run_later(self._mail_link(meta, user.id, user.name, email, next_path))
+            self.auth.run_later(self._mail_link(meta, user.id, user.name, email, next_path))
 
     async def _mail_sign_up_pointer(self, email: str) -> None:
-        self.auth.mailer.send(email, "magic_link_no_account", sign_up_url=self.auth.link("/sign-up"))
+        self.auth.send_mail(email, "magic_link_no_account", sign_up_url=self.auth.link("/sign-up"))
 
     async def _mail_link(
         self, meta: RequestMeta, user_id: uuid.UUID, name: str, email: str, next_path: str | None
     ) -> None:
         async with AsyncSession(self.auth.sessions.engine) as db:
             token = await self.auth.issue_token(db, PURPOSE, str(user_id), self.settings.ttl)
-            await self.auth.emit(db, LINK_REQUESTED, meta, None, "user", user_id)
+            await self.auth.record(db, LINK_REQUESTED, meta, actor=None, target_type="user", target_id=user_id)
             await db.commit()
         url = self.auth.link("/magic-link/verify", token=token, next=next_path)
-        self.auth.mailer.send(email, "magic_link", name=name, minutes=self.settings.ttl // 60, url=url)
+        self.auth.send_mail(email, "magic_link", name=name, minutes=self.settings.ttl // 60, url=url)
 
     async def sign_in(
         self, db: AsyncSession, meta: RequestMeta, token: str, replaces: uuid.UUID | None = None
-    ) -> SignInResult:
-        """Use the link up and open a session; the link also proves the address."""
+    ) -> SignInOutcome:
+        """Use the link up and open a session (or hand over to the second factor); the link also
+        proves the address."""
         user_id, _ = await self.auth.consume_token(db, PURPOSE, token)
         user = await db.get(User, uuid.UUID(user_id))
         if user is None:
             await db.commit()
             raise InvalidToken()
         if not user.email_verified:  # the first proof of the address: what an unproven sign-up set goes
-            await self.auth.claim_unverified(db, meta, user, METHOD)
+            await flows.email.claim_unverified(self.auth, db, meta, user, METHOD)
         return await self.auth.open_session(db, meta, user, METHOD, persistent=True, replaces=replaces)

@@ -12,7 +12,8 @@ from litestar import Request, Router, get, post
 from litestar.params import FromQuery
 from litestar.response import Template
 
-from app.auth.second_factor import SecondFactorRequired
+from app.auth.kit import Challenge
+from app.auth.second_factor import challenge_response
 from app.auth.web import DB, Auth, MaybePrincipal, request_meta
 from app.core.errors import AppError, InvalidToken
 from app.core.redirects import safe_redirect
@@ -68,9 +69,8 @@ async def magic_link_sign_in(request: Request[Any, Any, Any], db: DB, auth: Auth
         )
     except InvalidToken as error:
         return page(request, "magic_link/confirm.html", status_code=400, invalid=True, message=error.message)
-    except SecondFactorRequired as challenge:
-        challenge.next_path = target  # the central handler sends the browser to the challenge, then there
-        raise
+    if isinstance(result, Challenge):  # the second factor first, then on to the target
+        return challenge_response(request, result, target)
     cookie = auth.sessions.cookie(result.token, result.session.persistent, result.session.expires_at)
     return redirect(request, target, cookies=[cookie])
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from litestar import Router
 
-from app.auth.service import AuthService
+from app.auth.kit import AuthKit
 from app.core.features import Feature, NavEntry
 from app.features.oauth.routes import API_HANDLERS
 from app.features.oauth.service import OAuthService
@@ -20,7 +20,7 @@ from app.features.oauth.views import PATH, VIEWS
 HERE = Path(__file__).resolve().parent
 
 
-def _state(_settings: Any, auth: AuthService) -> dict[str, Any]:
+def _state(_settings: Any, auth: AuthKit) -> dict[str, Any]:
     return {"oauth": OAuthService(auth, OAuthSettings())}
 
 

@@ -3,7 +3,7 @@
 Every request carries a random single-use `state` (stored hashed, bound to the browser by a
 cookie), PKCE S256 and, for OpenID Connect, a nonce. Identities are keyed by (issuer, subject);
 an email only ever links to an existing user when the provider and this app both verified it.
-Every sign-in ends in `AuthService.open_session`, so the second-factor gate applies to it.
+Every sign-in ends in `AuthKit.open_session`, so the second-factor gate applies to it.
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import hooks
+from app.auth.kit import AuthKit, SignInOutcome
 from app.auth.models import User
-from app.auth.second_factor import SecondFactorRequired
-from app.auth.service import AuthService, SignInResult
 from app.auth.sessions import Principal
 from app.core.crypto import SecretBox, new_token
 from app.core.db import utcnow
@@ -61,13 +60,13 @@ class Finished:
     intent: str
     provider: Provider
     redirect_to: str
-    result: SignInResult | None = None
+    result: SignInOutcome | None = None  # None when a provider was linked
 
 
 class OAuthService:
     """The feature's rules; one instance per app, in `app.state.oauth`."""
 
-    def __init__(self, auth: AuthService, oauth: OAuthSettings) -> None:
+    def __init__(self, auth: AuthKit, oauth: OAuthSettings) -> None:
         self.auth = auth
         self.oauth = oauth
         self.providers = enabled_providers(oauth)
@@ -141,8 +140,15 @@ class OAuthService:
         kind: type[OAuthRefused] = OAuthRefused,
     ) -> OAuthRefused:
         """Record the refusal (audit log) and build the error to raise."""
-        await self.auth.emit(
-            db, SIGN_IN_REFUSED, meta, row.user_id if row else None, "oauth", None, provider=provider, reason=reason
+        await self.auth.record(
+            db,
+            SIGN_IN_REFUSED,
+            meta,
+            actor=row.user_id if row else None,
+            target_type="oauth",
+            target_id=None,
+            provider=provider,
+            reason=reason,
         )
         await db.commit()
         error = kind(message, reason=reason, intent=row.intent if row else SIGN_IN)
@@ -164,9 +170,13 @@ class OAuthService:
         if row is None:
             reason = "state-missing" if not params.get("state") else "state-unknown"
             raise await self._refuse(
-                db, meta, provider.name, reason,
-                "This sign-in has expired or was already used. Start again from the sign-in page.", None,
-            )  # fmt: skip
+                db,
+                meta,
+                provider.name,
+                reason,
+                "This sign-in has expired or was already used. Start again from the sign-in page.",
+                None,
+            )
         if row.provider != provider.name:
             raise await self._refuse(
                 db, meta, provider.name, "state-provider", "This answer is for another provider. Start again.", row
@@ -177,9 +187,13 @@ class OAuthService:
             )
         if not states.same_browser(browser, row):
             raise await self._refuse(
-                db, meta, provider.name, "state-other-browser",
-                "This sign-in was started in another browser (or its cookie is gone). Start again here.", row,
-            )  # fmt: skip
+                db,
+                meta,
+                provider.name,
+                "state-other-browser",
+                "This sign-in was started in another browser (or its cookie is gone). Start again here.",
+                row,
+            )
         if params.get("error"):
             # The code is shown, so only a plain OAuth error code (access_denied ...), never free text.
             code = params["error"] if re.fullmatch(r"[a-z_]{1,40}", params["error"]) else "error"
@@ -212,13 +226,9 @@ class OAuthService:
             raise await self._refuse(
                 db, meta, provider.name, "conflict", "This account was just created elsewhere. Sign in again.", row
             ) from None
-        try:
-            result = await self.auth.open_session(
-                db, meta, user, f"oauth:{provider.name}", row.persistent, principal.session_id if principal else None
-            )
-        except SecondFactorRequired as challenge:
-            challenge.next_path = row.redirect_to  # after the second factor, where the sign-in was going
-            raise
+        result = await self.auth.open_session(
+            db, meta, user, f"oauth:{provider.name}", row.persistent, principal.session_id if principal else None
+        )
         return Finished(SIGN_IN, provider, row.redirect_to, result)
 
     async def _link(
@@ -233,24 +243,32 @@ class OAuthService:
     ) -> None:
         if principal is None or principal.user_id != row.user_id:
             raise await self._refuse(
-                db, meta, provider.name, "link-session",
-                "Sign in again, then link the account from your account page.", row,
-            )  # fmt: skip
+                db,
+                meta,
+                provider.name,
+                "link-session",
+                "Sign in again, then link the account from your account page.",
+                row,
+            )
         link = await self.accounts.find(db, profile.issuer, profile.subject)
         if link is not None and link.user_id != principal.user_id:
             raise await self._refuse(
-                db, meta, provider.name, "link-taken",
-                f"This {provider.label} account is already linked to another user.", row,
-            )  # fmt: skip
+                db,
+                meta,
+                provider.name,
+                "link-taken",
+                f"This {provider.label} account is already linked to another user.",
+                row,
+            )
         if link is None:
             link = await self.accounts.add(db, principal.user_id, provider.name, profile)
-            await self.auth.emit(
+            await self.auth.record(
                 db,
                 ACCOUNT_LINKED,
                 meta,
-                principal.user_id,
-                "account",
-                link.account_id,
+                actor=principal.user_id,
+                target_type="account",
+                target_id=link.account_id,
                 provider=provider.name,
                 how="user",
             )
@@ -275,10 +293,17 @@ class OAuthService:
         else:
             user, created = await self._match_or_create(db, meta, provider, profile, row)
             link = await self.accounts.add(db, user.id, provider.name, profile)
-            await self.auth.emit(
-                db, ACCOUNT_LINKED, meta, user.id, "account", link.account_id, provider=provider.name,
-                how="new-user" if created else "auto",
-            )  # fmt: skip
+            how = "new-user" if created else "auto"
+            await self.auth.record(
+                db,
+                ACCOUNT_LINKED,
+                meta,
+                actor=user.id,
+                target_type="account",
+                target_id=link.account_id,
+                provider=provider.name,
+                how=how,
+            )
         self.accounts.store_tokens(link, profile, token)
         db.add(link)
         await db.commit()  # the link stands even if a second factor is asked for next
@@ -292,23 +317,36 @@ class OAuthService:
             email = self.auth.normalize_email(profile.email or "")
         except InvalidInput:
             raise await self._refuse(
-                db, meta, provider.name, "no-email",
-                f"{label} did not share an email address, which this app needs to create your account.", row,
-            ) from None  # fmt: skip
+                db,
+                meta,
+                provider.name,
+                "no-email",
+                f"{label} did not share an email address, which this app needs to create your account.",
+                row,
+            ) from None
         existing = await self.auth.user_by_email(db, email)
         if existing is not None:
             if self.oauth.auto_link and profile.email_verified and existing.email_verified:
                 return existing, False
             raise await self._refuse(
-                db, meta, provider.name, "not-linked",
+                db,
+                meta,
+                provider.name,
+                "not-linked",
                 f"An account with this email address already exists. Sign in to it the way you usually do, "
-                f"then link {label} from your account page.", row, AccountNotLinked,
-            )  # fmt: skip
+                f"then link {label} from your account page.",
+                row,
+                AccountNotLinked,
+            )
         if not profile.email_verified:
             raise await self._refuse(
-                db, meta, provider.name, "email-unverified",
-                f"{label} has not confirmed your email address. Confirm it there, or sign up with a password.", row,
-            )  # fmt: skip
+                db,
+                meta,
+                provider.name,
+                "email-unverified",
+                f"{label} has not confirmed your email address. Confirm it there, or sign up with a password.",
+                row,
+            )
         try:
             name = self.auth.clean_name(profile.name or "")
         except InvalidInput:
@@ -318,8 +356,14 @@ class OAuthService:
         user = User(name=name, email=email, email_verified=True, image=profile.image)
         db.add(user)
         await db.flush()
-        await self.auth.emit(
-            db, EventName.USER_CREATED, meta, user.id, "user", user.id, method=f"oauth:{provider.name}"
+        await self.auth.record(
+            db,
+            EventName.USER_CREATED,
+            meta,
+            actor=user.id,
+            target_type="user",
+            target_id=user.id,
+            method=f"oauth:{provider.name}",
         )
         await hooks.after_user_create(ctx, user)
         return user, True
@@ -343,7 +387,15 @@ class OAuthService:
             raise CannotUnlinkLast()
         account = match[0]
         await self.accounts.remove(db, account)
-        await self.auth.emit(db, ACCOUNT_UNLINKED, meta, principal.user_id, "account", account.id, provider=provider_id)
+        await self.auth.record(
+            db,
+            ACCOUNT_UNLINKED,
+            meta,
+            actor=principal.user_id,
+            target_type="account",
+            target_id=account.id,
+            provider=provider_id,
+        )
         await db.commit()
 
     async def access_token(self, db: AsyncSession, user_id: uuid.UUID, provider_name: str) -> str | None:

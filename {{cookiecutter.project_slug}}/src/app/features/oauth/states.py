@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.core.crypto import SecretBox, hash_token, new_token
+from app.core.crypto import SecretBox, hash_token, new_token, usable_token
 from app.core.db import utcnow
 from app.features.oauth.models import OAuthState
 
@@ -47,7 +47,7 @@ async def save(
 
 async def take(db: AsyncSession, state: str) -> OAuthState | None:
     """Use up the request for this state: DELETE ... RETURNING, so only one callback ever gets it."""
-    if not state or len(state) > 128:
+    if not usable_token(state):
         return None
     table = OAuthState.__table__  # type: ignore[attr-defined]
     query = delete(OAuthState).where(table.c.state_hash == hash_token(state)).returning(*table.c)

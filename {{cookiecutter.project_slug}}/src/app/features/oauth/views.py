@@ -10,7 +10,8 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from app.auth.guards import fresh_session
-from app.auth.second_factor import SecondFactorRequired, challenge_redirect
+from app.auth.kit import Challenge
+from app.auth.second_factor import challenge_response
 from app.auth.web import DB, Auth, CurrentUser, MaybePrincipal, request_meta
 from app.core.errors import AppError
 from app.core.redirects import safe_redirect
@@ -66,11 +67,10 @@ async def callback(
         done = await service.finish(db, request_meta(request), provider, params, binding(request), principal)
     except OAuthRefused as error:
         return _refused_page(request, error)
-    except SecondFactorRequired as challenge:
-        # A browser navigation, though under /api/: the challenge page, never the JSON answer.
-        return challenge_redirect(request, challenge)
     if done.result is None:
         return Redirect(done.redirect_to, status_code=303)
+    if isinstance(done.result, Challenge):  # the second factor, then where the sign-in was going
+        return challenge_response(request, done.result, done.redirect_to, navigation=True)
     session = done.result.session
     cookie = auth.sessions.cookie(done.result.token, session.persistent, session.expires_at)
     return Redirect(done.redirect_to, status_code=303, cookies=[cookie])

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.models import User
 from app.auth.sessions import Principal
-from app.core.crypto import hash_token, new_token
+from app.core.crypto import hash_token, new_token, usable_token
 from app.core.db import utcnow
 from app.core.events import RequestMeta
 from app.features.organizations import access
@@ -83,7 +83,7 @@ class Invitations:
         return invitation.organization_id if invitation else None
 
     def _mail(self, org: Organization, invitation: Invitation, token: str, inviter: str) -> None:
-        self.auth.mailer.send(
+        self.auth.send_mail(
             invitation.email,
             "organization_invitation",
             organization=org.name,
@@ -143,13 +143,13 @@ class Invitations:
         invitation.expires_at = utcnow() + INVITATION_TTL
         db.add(invitation)
         await db.flush()
-        await self.auth.emit(
+        await self.auth.record(
             db,
             name,
             meta,
-            caller.user_id,
-            "invitation",
-            invitation.id,
+            actor=caller.user_id,
+            target_type="invitation",
+            target_id=invitation.id,
             organization_id=str(caller.organization_id),
             role=role,
         )
@@ -176,13 +176,13 @@ class Invitations:
             raise InvitationNotFound()
         invitation.status, invitation.token_hash = CANCELED, None
         db.add(invitation)
-        await self.auth.emit(
+        await self.auth.record(
             db,
             CANCELED_EVENT,
             meta,
-            caller.user_id,
-            "invitation",
-            invitation.id,
+            actor=caller.user_id,
+            target_type="invitation",
+            target_id=invitation.id,
             organization_id=str(invitation.organization_id),
         )
         await db.commit()
@@ -190,7 +190,7 @@ class Invitations:
 
     async def by_token(self, db: AsyncSession, token: str) -> InvitationView:
         """The pending, unexpired invitation behind a link; INVALID_INVITATION otherwise."""
-        if not token or len(token) > 128:
+        if not usable_token(token):
             raise InvalidInvitation()
         invitation = (await db.exec(select(Invitation).where(col(Invitation.token_hash) == hash_token(token)))).first()
         if invitation is None or invitation.status != PENDING or invitation.expires_at <= utcnow():
@@ -231,13 +231,13 @@ class Invitations:
         member = await self.orgs.add_member(
             db, meta, principal.user_id, invitation.organization_id, principal.user_id, invitation.role
         )
-        await self.auth.emit(
+        await self.auth.record(
             db,
             ACCEPTED_EVENT,
             meta,
-            principal.user_id,
-            "invitation",
-            invitation.id,
+            actor=principal.user_id,
+            target_type="invitation",
+            target_id=invitation.id,
             organization_id=str(invitation.organization_id),
             role=invitation.role,
         )
@@ -253,13 +253,13 @@ class Invitations:
         if principal is not None and principal.email.lower() != invitation.email:
             raise WrongRecipient()
         await self._use(db, invitation, REJECTED)
-        await self.auth.emit(
+        await self.auth.record(
             db,
             REJECTED_EVENT,
             meta,
-            principal.user_id if principal else None,
-            "invitation",
-            invitation.id,
+            actor=principal.user_id if principal else None,
+            target_type="invitation",
+            target_id=invitation.id,
             organization_id=str(invitation.organization_id),
         )
         await db.commit()

@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.auth.kit import AuthKit
 from app.auth.models import Session, User
-from app.auth.service import AuthService
 from app.auth.sessions import Principal
 from app.core.db import utcnow
 from app.core.events import RequestMeta
@@ -73,7 +73,7 @@ def _active_query() -> Any:
 class Organizations:
     """The feature's rules; one instance per app (see app.features.organizations.web.service_for)."""
 
-    def __init__(self, auth: AuthService) -> None:
+    def __init__(self, auth: AuthKit) -> None:
         self.auth = auth
 
     # --- reading -------------------------------------------------------------------------
@@ -186,9 +186,18 @@ class Organizations:
         await db.flush()
         member = Member(organization_id=org.id, user_id=principal.user_id, role=access.OWNER)
         db.add(member)
-        await self.auth.emit(db, CREATED, meta, principal.user_id, "organization", org.id, slug=slug)
-        await self.auth.emit(
-            db, MEMBER_ADDED, meta, principal.user_id, "member", member.id, organization_id=str(org.id), role="owner"
+        await self.auth.record(
+            db, CREATED, meta, actor=principal.user_id, target_type="organization", target_id=org.id, slug=slug
+        )
+        await self.auth.record(
+            db,
+            MEMBER_ADDED,
+            meta,
+            actor=principal.user_id,
+            target_type="member",
+            target_id=member.id,
+            organization_id=str(org.id),
+            role="owner",
         )
         if make_active:
             await self.activate(db, principal.session_id, member)
@@ -227,7 +236,9 @@ class Organizations:
         if changed:
             org.updated_at = utcnow()
             db.add(org)
-            await self.auth.emit(db, UPDATED, meta, caller.user_id, "organization", org.id, fields=changed)
+            await self.auth.record(
+                db, UPDATED, meta, actor=caller.user_id, target_type="organization", target_id=org.id, fields=changed
+            )
         await self._commit(db)
         return org
 
@@ -237,7 +248,9 @@ class Organizations:
             raise NotPermitted("Only an owner can delete the organization.")
         self.auth.require_fresh(principal)
         org = await self.get(db, caller.organization_id)
-        await self.auth.emit(db, DELETED, meta, caller.user_id, "organization", org.id, slug=org.slug)
+        await self.auth.record(
+            db, DELETED, meta, actor=caller.user_id, target_type="organization", target_id=org.id, slug=org.slug
+        )
         await db.delete(org)
         await db.commit()
 
@@ -266,8 +279,15 @@ class Organizations:
         member = Member(organization_id=organization_id, user_id=user_id, role=role)
         db.add(member)
         await db.flush()
-        await self.auth.emit(
-            db, MEMBER_ADDED, meta, actor, "member", member.id, organization_id=str(organization_id), role=role
+        await self.auth.record(
+            db,
+            MEMBER_ADDED,
+            meta,
+            actor=actor,
+            target_type="member",
+            target_id=member.id,
+            organization_id=str(organization_id),
+            role=role,
         )
         return member
 
@@ -288,13 +308,13 @@ class Organizations:
             raise LastOwner()
         old, target.role = target.role, role
         db.add(target)
-        await self.auth.emit(
+        await self.auth.record(
             db,
             ROLE_UPDATED,
             meta,
-            caller.user_id,
-            "member",
-            target.id,
+            actor=caller.user_id,
+            target_type="member",
+            target_id=target.id,
             organization_id=str(caller.organization_id),
             old_role=old,
             role=role,
@@ -314,13 +334,13 @@ class Organizations:
         left = target.id == caller.member_id
         await self._forget_active(db, target)
         await db.delete(target)
-        await self.auth.emit(
+        await self.auth.record(
             db,
             MEMBER_LEFT if left else MEMBER_REMOVED,
             meta,
-            caller.user_id,
-            "member",
-            target.id,
+            actor=caller.user_id,
+            target_type="member",
+            target_id=target.id,
             organization_id=str(caller.organization_id),
             user_id=str(target.user_id),
         )
@@ -360,13 +380,13 @@ class Organizations:
             member = await self.member(db, caller.organization_id, caller.member_id)
             org = await self.get(db, organization_id)
         await self.activate(db, principal.session_id, member)
-        await self.auth.emit(
+        await self.auth.record(
             db,
             ACTIVE_CHANGED,
             meta,
-            principal.user_id,
-            "session",
-            principal.session_id,
+            actor=principal.user_id,
+            target_type="session",
+            target_id=principal.session_id,
             organization_id=str(organization_id) if organization_id else None,
         )
         await db.commit()

@@ -10,7 +10,9 @@ from litestar.datastructures import Cookie
 from litestar.di import Provide
 from litestar.params import JSONBody
 
+from app.auth.kit import Challenge
 from app.auth.schemas import user_json
+from app.auth.second_factor import challenge_response
 from app.auth.web import DB, Auth, CurrentUser, MaybePrincipal, request_meta, wants_token
 from app.core.errors import AccountBanned, EmailNotVerified, SessionNotFresh, Vetoed
 from app.core.openapi import raises
@@ -132,6 +134,8 @@ async def verify_authentication(
         data.response,
         replaces=principal.session_id if principal else None,
     )
+    if isinstance(result, Challenge):
+        return challenge_response(request, result)
     url = safe_redirect(data.callback_url, trusted_origins(auth.settings), default="") or None
     body: dict[str, Any] = {"redirect": bool(url), "url": url, "token": None, "user": user_json(result.user)}
     headers = {}

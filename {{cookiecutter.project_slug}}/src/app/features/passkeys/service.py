@@ -32,8 +32,8 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from app.auth.kit import AuthKit, SignInOutcome
 from app.auth.models import User
-from app.auth.service import AuthService, SignInResult
 from app.auth.sessions import Principal
 from app.core.db import utcnow
 from app.core.errors import AppError, EmailNotVerified, InvalidInput
@@ -113,7 +113,7 @@ async def user_passkeys(db: AsyncSession, user_id: uuid.UUID) -> list[Passkey]:
 class Passkeys:
     """One instance per app (see routes.py), on top of the auth core."""
 
-    def __init__(self, auth: AuthService, party: RelyingParty) -> None:
+    def __init__(self, auth: AuthKit, party: RelyingParty) -> None:
         self.auth = auth
         self.party = party
         self.challenges = Challenges(secure=auth.sessions.secure)
@@ -150,7 +150,9 @@ class Passkeys:
         passkey = await self.get(db, principal.user_id, passkey_id)
         passkey.name = self.clean_name(name)
         db.add(passkey)
-        await self.auth.emit(db, "passkey.renamed", meta, principal.user_id, "passkey", passkey.id)
+        await self.auth.record(
+            db, "passkey.renamed", meta, actor=principal.user_id, target_type="passkey", target_id=passkey.id
+        )
         await db.commit()
         await db.refresh(passkey)
         return passkey
@@ -162,8 +164,14 @@ class Passkeys:
         if await self.auth.sign_in_methods(db, principal.user_id) <= 1:
             raise LastSignInMethod()
         await db.delete(passkey)
-        await self.auth.emit(
-            db, "passkey.removed", meta, principal.user_id, "passkey", passkey.id, passkey_name=passkey.name
+        await self.auth.record(
+            db,
+            "passkey.removed",
+            meta,
+            actor=principal.user_id,
+            target_type="passkey",
+            target_id=passkey.id,
+            passkey_name=passkey.name,
         )
         await db.commit()
 
@@ -263,8 +271,14 @@ class Passkeys:
         passkey = await self.attest(db, meta, principal.user_id, challenge, response)
         passkey.name = chosen or passkey.name
         db.add(passkey)
-        await self.auth.emit(
-            db, "passkey.registered", meta, principal.user_id, "passkey", passkey.id, aaguid=passkey.aaguid
+        await self.auth.record(
+            db,
+            "passkey.registered",
+            meta,
+            actor=principal.user_id,
+            target_type="passkey",
+            target_id=passkey.id,
+            aaguid=passkey.aaguid,
         )
         return await self.save(db, passkey)
 
@@ -358,7 +372,9 @@ class Passkeys:
             await db.rollback()
             await self._failed(db, meta, passkey.user_id, purpose, "sign count did not increase")
             raise PasskeyRejected()
-        await self.auth.emit(db, "passkey.used", meta, user.id, "passkey", passkey.id, purpose=purpose)
+        await self.auth.record(
+            db, "passkey.used", meta, actor=user.id, target_type="passkey", target_id=passkey.id, purpose=purpose
+        )
         return Verified(user, passkey, verified.user_verified)
 
     async def sign_in(
@@ -368,8 +384,9 @@ class Passkeys:
         binding: str | None,
         response: dict[str, Any],
         replaces: uuid.UUID | None,
-    ) -> SignInResult:
-        """Passwordless sign-in: a verified passkey (user verification required) is two factors in one."""
+    ) -> SignInOutcome:
+        """Passwordless sign-in: a verified passkey with user verification is two factors in one;
+        without it, the user's second factor is asked for (a `Challenge`)."""
         verified = await self.verify(db, meta, binding, response, SIGN_IN)
         if not verified.user.email_verified and not self.auth.settings.allow_unverified_sign_in:
             raise EmailNotVerified()  # as for a password: the address is proved before the first session
@@ -383,13 +400,13 @@ class Passkeys:
         """Make the session fresh with one of its user's passkeys (user verification required)."""
         await self.verify(db, meta, binding, response, REAUTHENTICATE, principal.user_id)
         await self.auth.sessions.mark_fresh(db, principal.session_id)
-        await self.auth.emit(
+        await self.auth.record(
             db,
             EventName.SESSION_REAUTHENTICATED,
             meta,
-            principal.user_id,
-            "session",
-            principal.session_id,
+            actor=principal.user_id,
+            target_type="session",
+            target_id=principal.session_id,
             method="passkey",
         )
         await db.commit()
@@ -397,5 +414,14 @@ class Passkeys:
     async def _failed(
         self, db: AsyncSession, meta: RequestMeta, user_id: uuid.UUID | None, purpose: str, reason: str
     ) -> None:
-        await self.auth.emit(db, "passkey.failed", meta, None, "user", user_id, purpose=purpose, reason=reason[:200])
+        await self.auth.record(
+            db,
+            "passkey.failed",
+            meta,
+            actor=None,
+            target_type="user",
+            target_id=user_id,
+            purpose=purpose,
+            reason=reason[:200],
+        )
         await db.commit()

@@ -12,16 +12,12 @@ import json
 import uuid
 from typing import Any
 
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app import hooks
-from app.auth.models import User, Verification
-from app.auth.service import SignInResult
+from app.auth.kit import SignInResult
 from app.core.crypto import hash_token
-from app.core.db import utcnow
 from app.core.errors import AppError, InvalidToken
-from app.core.events import EventName, RequestMeta
+from app.core.events import RequestMeta
 from app.features.passkeys.challenges import client_challenge
 from app.features.passkeys.service import PasskeyRejected, Passkeys, _response_part
 from app.features.passkeys.settings import current_settings
@@ -60,7 +56,7 @@ class PasskeySignUps:
         await self.auth.spend_mail_budget(email)
         existing = await self.auth.user_by_email(db, email)
         if existing is not None:
-            self.auth.mailer.send(
+            self.auth.send_mail(
                 email,
                 "already_registered",
                 name=existing.name,
@@ -71,7 +67,7 @@ class PasskeySignUps:
         ttl = self.auth.settings.auth.verification_ttl
         token = await self.auth.issue_token(db, TOKEN_PURPOSE, email, ttl, payload=name)
         await db.commit()
-        self.auth.mailer.send(
+        self.auth.send_mail(
             email,
             "passkey_sign_up",
             name=name,
@@ -82,18 +78,7 @@ class PasskeySignUps:
 
     async def pending(self, db: AsyncSession, token: str) -> tuple[str, str] | None:
         """The address and name behind an unused, unexpired link (without using it up)."""
-        if not token or len(token) > 128:
-            return None
-        row = (
-            await db.exec(
-                select(Verification).where(
-                    Verification.token_hash == hash_token(token), Verification.purpose == TOKEN_PURPOSE
-                )
-            )
-        ).first()
-        if row is None or row.expires_at <= utcnow():
-            return None
-        return row.identifier, row.payload
+        return await self.auth.peek_token(db, TOKEN_PURPOSE, token)
 
     async def options(self, db: AsyncSession, binding: str, token: str) -> dict[str, Any]:
         """Creation options for the new account (its id is chosen now and bound to the challenge)."""
@@ -129,14 +114,21 @@ class PasskeySignUps:
         if await self.auth.user_by_email(db, email) is not None:
             await db.commit()
             raise InvalidToken("This address already has an account: sign in instead.")
-        ctx = hooks.HookContext(db, meta)
-        await hooks.before_user_create(ctx, name, email)
-        user = User(id=user_id, name=name, email=email, email_verified=True)
-        db.add(user)
-        await db.flush()  # the passkey row references the user
+        user = await self.auth.create_user(
+            db, meta, name=name, email=email, method="passkey", email_verified=True, user_id=user_id
+        )
         passkey.user_id = user.id
         db.add(passkey)
-        await self.auth.emit(db, EventName.USER_CREATED, meta, user.id, "user", user.id, method="passkey")
-        await self.auth.emit(db, "passkey.registered", meta, user.id, "passkey", passkey.id, aaguid=passkey.aaguid)
-        await hooks.after_user_create(ctx, user)
-        return await self.auth.open_session(db, meta, user, "passkey", True, replaces, multi_factor=True)
+        await self.auth.record(
+            db,
+            "passkey.registered",
+            meta,
+            actor=user.id,
+            target_type="passkey",
+            target_id=passkey.id,
+            aaguid=passkey.aaguid,
+        )
+        result = await self.auth.open_session(db, meta, user, "passkey", True, replaces, multi_factor=True)
+        if not isinstance(result, SignInResult):  # a new account has no second factor yet
+            raise RuntimeError("a passkey sign-up was challenged")
+        return result

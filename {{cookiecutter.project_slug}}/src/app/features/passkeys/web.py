@@ -8,7 +8,7 @@ from weakref import WeakKeyDictionary
 from litestar import Request
 from litestar.di import NamedDependency
 
-from app.auth.service import AuthService
+from app.auth.kit import AuthKit
 from app.core.errors import AppError
 from app.core.openapi import raises
 from app.features.passkeys.service import Passkeys
@@ -21,13 +21,13 @@ class PasskeysMisconfigured(AppError):
     default_message = "Passkeys are not available: the server's PASSKEYS_* settings are not valid."
 
 
-_instances: WeakKeyDictionary[AuthService, Passkeys] = WeakKeyDictionary()
+_instances: WeakKeyDictionary[AuthKit, Passkeys] = WeakKeyDictionary()
 
 
 @raises(PasskeysMisconfigured)
 def provide_passkeys(request: Request[Any, Any, Any]) -> Passkeys:
     """Dependency: the app's passkey service (the relying party is read from settings once)."""
-    auth: AuthService = request.app.state.auth
+    auth: AuthKit = request.app.state.auth
     service = _instances.get(auth)
     if service is None:
         try:

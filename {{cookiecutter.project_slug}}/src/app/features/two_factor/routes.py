@@ -16,9 +16,9 @@ from litestar import Request, Response, Router, post
 from litestar.params import JSONBody
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.auth.kit import SignInResult
 from app.auth.schemas import user_json
 from app.auth.second_factor import InvalidSecondFactor, SecondFactorExpired, pending_token, session_cookies
-from app.auth.service import SignInResult
 from app.auth.sessions import Principal
 from app.auth.web import DB, Auth, CurrentUser, MaybePrincipal, request_meta, wants_token
 from app.core.db import utcnow

@@ -20,9 +20,9 @@ from sqlalchemy import ColumnElement, and_, delete, exists, func, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.auth.kit import AuthKit, SignInResult
 from app.auth.models import User
 from app.auth.second_factor import InvalidSecondFactor
-from app.auth.service import AuthService, SignInResult
 from app.auth.sessions import Principal
 from app.core.crypto import SecretBox, hash_token
 from app.core.db import utcnow
@@ -118,7 +118,7 @@ async def status(db: AsyncSession, user_id: uuid.UUID) -> Status:
 class TwoFactorService:
     """The feature's rules, over the auth core's service (events, freshness, the second-factor gate)."""
 
-    def __init__(self, auth: AuthService) -> None:
+    def __init__(self, auth: AuthKit) -> None:
         self.auth = auth
         secrets_ = auth.settings.secrets
         self.box = SecretBox(secrets_.secret_key, "two-factor", secrets_.secret_key_fallbacks)
@@ -186,15 +186,24 @@ class TwoFactorService:
             raise TwoFactorAlreadyEnabled()
         step = self._matching_step(self._secret(row), code)
         if step is None:
-            await self.auth.emit(
-                db, FAILED, meta, principal.user_id, "user", principal.user_id, factor=TOTP, stage="enrol"
+            await self.auth.record(
+                db,
+                FAILED,
+                meta,
+                actor=principal.user_id,
+                target_type="user",
+                target_id=principal.user_id,
+                factor=TOTP,
+                stage="enrol",
             )
             await db.commit()
             raise InvalidInput("That code is not correct. Check the time on your phone and try again.", field="code")
         row.enabled, row.enabled_at, row.last_step = True, utcnow(), step
         db.add(row)
         codes = await self._replace_codes(db, principal.user_id) if with_codes else []
-        await self.auth.emit(db, ENABLED, meta, principal.user_id, "user", principal.user_id, factor=TOTP)
+        await self.auth.record(
+            db, ENABLED, meta, actor=principal.user_id, target_type="user", target_id=principal.user_id, factor=TOTP
+        )
         await db.commit()
         return codes
 
@@ -214,7 +223,9 @@ class TwoFactorService:
         await db.delete(row)
         await db.exec(delete(RecoveryCode).where(RC.user_id == principal.user_id))
         await self.auth.gate.revoke_trust(db, principal.user_id)
-        await self.auth.emit(db, DISABLED, meta, principal.user_id, "user", principal.user_id)
+        await self.auth.record(
+            db, DISABLED, meta, actor=principal.user_id, target_type="user", target_id=principal.user_id
+        )
         await db.commit()
 
     async def regenerate(self, db: AsyncSession, meta: RequestMeta, principal: Principal) -> list[str]:
@@ -223,7 +234,9 @@ class TwoFactorService:
         if not await self.is_enabled(db, principal.user_id):
             raise TwoFactorNotEnabled()
         codes = await self._replace_codes(db, principal.user_id)
-        await self.auth.emit(db, CODES_REGENERATED, meta, principal.user_id, "user", principal.user_id)
+        await self.auth.record(
+            db, CODES_REGENERATED, meta, actor=principal.user_id, target_type="user", target_id=principal.user_id
+        )
         await db.commit()
         return codes
 
@@ -264,9 +277,20 @@ class TwoFactorService:
                 .values(last_step=step)
             )
             if spent.rowcount == 1:
-                await self.auth.emit(db, USED, meta, pending.user_id, "user", pending.user_id, factor=TOTP)
+                await self.auth.record(
+                    db, USED, meta, actor=pending.user_id, target_type="user", target_id=pending.user_id, factor=TOTP
+                )
                 return await self.auth.finish_second_factor(db, meta, pending_token, TOTP, trust_device=trust_device)
-        await self.auth.emit(db, FAILED, meta, None, "user", pending.user_id, factor=TOTP, reused=step is not None)
+        await self.auth.record(
+            db,
+            FAILED,
+            meta,
+            actor=None,
+            target_type="user",
+            target_id=pending.user_id,
+            factor=TOTP,
+            reused=step is not None,
+        )
         return await self.auth.fail_second_factor(db, meta, pending_token, TOTP)
 
     async def verify_recovery_code(
@@ -286,11 +310,21 @@ class TwoFactorService:
                 .values(used_at=utcnow())
             )
             if spent.rowcount == 1:
-                await self.auth.emit(db, USED, meta, pending.user_id, "user", pending.user_id, factor=RECOVERY_CODE)
+                await self.auth.record(
+                    db,
+                    USED,
+                    meta,
+                    actor=pending.user_id,
+                    target_type="user",
+                    target_id=pending.user_id,
+                    factor=RECOVERY_CODE,
+                )
                 return await self.auth.finish_second_factor(
                     db, meta, pending_token, RECOVERY_CODE, trust_device=trust_device
                 )
-        await self.auth.emit(db, FAILED, meta, None, "user", pending.user_id, factor=RECOVERY_CODE)
+        await self.auth.record(
+            db, FAILED, meta, actor=None, target_type="user", target_id=pending.user_id, factor=RECOVERY_CODE
+        )
         try:
             return await self.auth.fail_second_factor(db, meta, pending_token, RECOVERY_CODE)
         except InvalidSecondFactor as error:
