@@ -16,8 +16,8 @@ from typing import Any
 
 from litestar import Litestar
 
-from app.asgi import create_app
-from app.settings import GROUPS, Settings, load_settings
+from app.asgi import PARTS, create_app, load_app_settings
+from app.settings import GROUPS, Settings
 from bench.cases import Context
 from bench.data import Dataset
 
@@ -51,17 +51,23 @@ def settings(database_url: str, cookie_cache: bool) -> Settings:
     Every field not set here has its shipped default: a developer's .env or environment does
     not leak into the figures.
     """
+    kinds: dict[str, Any] = {**GROUPS, **{kind.group: kind for kind in PARTS.settings}}
     groups: dict[str, dict[str, Any]] = {
-        name: {key: field.get_default(call_default_factory=True) for key, field in group.model_fields.items()}
-        for name, group in GROUPS.items()
+        name: {key: field.get_default(call_default_factory=True) for key, field in kind.model_fields.items()}
+        for name, kind in kinds.items()
     }
+    for kind in PARTS.settings:  # FEATURE_ENVIRONMENT, for the features that are on
+        prefix = str(kind.model_config.get("env_prefix", ""))
+        for variable, value in FEATURE_ENVIRONMENT.items():
+            if variable.startswith(prefix) and variable[len(prefix) :].lower() in kind.model_fields:
+                groups[kind.group][variable[len(prefix) :].lower()] = value
     groups["app"] |= {"env": "production", "base_url": BASE_URL}
     groups["secrets"] |= {"secret_key": SECRET_KEY}
     groups["database"] |= {"url": database_url}
     groups["redis"] |= {"url": ""}
     groups["mail"] |= {"backend": "console"}
     groups["auth"] |= {"cookie_cache": cookie_cache, "cookie_cache_max_age": 3600}
-    return load_settings(**groups)
+    return load_app_settings(**groups)
 
 
 def build(database_url: str, cookie_cache: bool) -> Litestar:

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.auth.models import CREDENTIAL_PROVIDER, Account, Session, User
 from app.auth.passwords import Passwords
 from app.core.db import create_engine, utcnow
-from app.core.migrations import alembic_config
+from app.migrations import alembic_config
 from app.settings import AuthSettings, DatabaseSettings
 
 BENCH_PASSWORD = "correct horse battery staple 42"  # noqa: S105 - the benchmark users' password

@@ -28,10 +28,10 @@ import pytest
 from alembic import command
 from litestar import Litestar
 
-from app.asgi import close_services, create_app, renew_services
+from app.asgi import close_services, create_app, load_app_settings, renew_services
 from app.core import clock as app_clock
-from app.core.migrations import alembic_config
-from app.settings import Settings, load_settings
+from app.migrations import alembic_config
+from app.settings import Settings, SettingsError
 from tests.mailbox import Mailbox
 
 BASE_URL = "http://testserver.local"
@@ -169,7 +169,7 @@ def make_settings(database_url: str, mail_port: int, **groups: dict[str, Any]) -
         cached = _SETTINGS[key] = _load_test_settings(DEFAULT_SQLITE, mail_port, groups)
     url = groups.get("database", {}).get("url", database_url)  # a test may name another database
     database = cached.database.model_copy(update={"url": url})
-    return Settings(cached.app, cached.secrets, database, cached.redis, cached.mail, cached.auth, cached.rate_limit)
+    return cached.replace(database=database)
 
 
 _SETTINGS: dict[str, Settings] = {}
@@ -193,10 +193,19 @@ def _load_test_settings(database_url: str, mail_port: int, groups: dict[str, dic
         "rate_limit": {},
     }
     for name, values in groups.items():
-        base[name] = base[name] | values
+        base[name] = base.get(name, {}) | values
     if base["app"]["env"] == "test":
         base["auth"] = {"argon2_memory_kib": 8, "argon2_time_cost": 1} | base["auth"]
-    return load_settings(**base)
+    return load_app_settings(**base)
+
+
+def settings_problems(**groups: dict[str, Any]) -> list[str]:
+    """Every problem the start-up check finds in the test settings with these groups overridden."""
+    try:
+        _load_test_settings(DEFAULT_SQLITE, 2525, groups)
+    except SettingsError as error:
+        return error.problems
+    return []
 
 
 @pytest.fixture

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import click
 from litestar import Litestar, Request, Router
 from litestar.config.response_cache import ResponseCacheConfig
 from litestar.datastructures import State
@@ -22,16 +24,19 @@ from litestar.stores.memory import MemoryStore
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.account_views import ACCOUNT_VIEWS
-from app.auth.credentials import provide_caller
+from app.auth.cli import COMMANDS as AUTH_COMMANDS
+from app.auth.credentials import Authenticator, provide_caller
 from app.auth.kit import AuthKit
 from app.auth.passwords import Passwords, common_passwords
 from app.auth.routes import router as auth_api
+from app.auth.second_factor import SecondFactor
 from app.auth.second_factor_views import SECOND_FACTOR_VIEWS
 from app.auth.session_control import SessionControl
 from app.auth.session_views import SESSION_VIEWS
-from app.auth.sessions import SessionManager
+from app.auth.sessions import SessionField, SessionManager
 from app.auth.views import ENTRANCE_VIEWS
 from app.auth.web import (
+    NO_STORE_PREFIXES,
     SessionResolver,
     provide_auth,
     provide_principal,
@@ -41,10 +46,11 @@ from app.auth.web import (
 )
 from app.core import audit
 from app.core.cli import AppCLIPlugin
+from app.core.cli.commands import COMMANDS as CORE_COMMANDS
 from app.core.client_ip import client_ip_resolver, scope_client_ip_resolver
 from app.core.db import Database
 from app.core.errors import EXCEPTION_HANDLERS
-from app.core.events import EventBus
+from app.core.events import EventBus, Listener
 from app.core.gate import GateSteps, RequestGate
 from app.core.health import health, ready
 from app.core.mail import Mailer
@@ -53,33 +59,79 @@ from app.core.ratelimit import RATE_LIMIT_STORE, RateLimiter
 from app.core.resume import FormStash
 from app.core.security import OriginCheck, csrf_config, security_headers, trusted_origins
 from app.core.stores import build_store
-from app.core.ui import template_config
+from app.core.ui import UI, template_config
 from app.features import ENABLED
-from app.settings import Settings, SettingsError, load_settings
+from app.features.base import Feature
+from app.migrations import FOLDERS as MIGRATIONS
+from app.settings import FeatureSettings, Settings, SettingsError, load_settings
 
 APP_DIR = Path(__file__).resolve().parent
 MAX_BODY_BYTES = 1024 * 1024
-TEMPLATE_DIRS = [
-    APP_DIR / "templates",
-    APP_DIR / "auth" / "templates",
-    *(f.templates_dir for f in ENABLED if f.templates_dir),
-]
 RESPONSE_CACHE_STORE = "response_cache"
+
+
+@dataclass
+class Parts:
+    """What the enabled features add, gathered once: the one loop over `ENABLED`."""
+
+    routes: list[Any] = field(default_factory=list)
+    templates: list[Path] = field(default_factory=lambda: [APP_DIR / "templates", APP_DIR / "auth" / "templates"])
+    static: list[Path] = field(default_factory=lambda: [APP_DIR / "static"])
+    settings: list[type[FeatureSettings]] = field(default_factory=list)
+    setups: list[Callable[[AuthKit, Settings], Mapping[str, Any]]] = field(default_factory=list)
+    listeners: list[tuple[str, Listener]] = field(default_factory=list)
+    commands: list[click.Command] = field(default_factory=lambda: [*CORE_COMMANDS, *AUTH_COMMANDS])
+    second_factors: list[SecondFactor] = field(default_factory=list)
+    authenticators: list[Authenticator] = field(default_factory=list)
+    session_fields: list[SessionField] = field(default_factory=list)
+    cross_site_posts: list[str] = field(default_factory=list)
+    no_store: list[str] = field(default_factory=lambda: list(NO_STORE_PREFIXES))
+    ui: list[UI] = field(default_factory=list)
+
+    @cached_property
+    def merged_ui(self) -> UI:
+        """The features' UI slots joined (see app.core.ui.UI)."""
+        return UI.merge(self.ui)
+
+
+def gather(features: Sequence[Feature]) -> Parts:
+    """What these features add (the app's are `PARTS`, from `app.features.ENABLED`)."""
+    parts = Parts()
+    for f in features:
+        parts.routes += f.routes
+        parts.templates += [f.templates] if f.templates else []
+        parts.static += [f.static] if f.static else []
+        parts.settings += [f.settings] if f.settings else []
+        parts.setups += [f.setup] if f.setup else []
+        parts.listeners += f.listeners
+        parts.commands += f.cli
+        parts.second_factors += f.second_factors
+        parts.authenticators += f.authenticators
+        parts.session_fields += f.session_fields
+        parts.cross_site_posts += f.paths.cross_site_posts
+        parts.no_store += f.paths.no_store
+        parts.ui.append(f.ui)
+    return parts
+
+
+PARTS = gather(ENABLED)
+TEMPLATE_DIRS = PARTS.templates
+
+
+def load_app_settings(**overrides: dict[str, Any]) -> Settings:
+    """Every settings group, the enabled features' included, validated together (see load_settings)."""
+    return load_settings(PARTS.settings, **overrides)
 
 
 def settings_or_exit() -> Settings:
     """Load settings; on problems print every one of them and exit with status 2 (no traceback)."""
     try:
-        settings = load_settings()
+        return load_app_settings()
     except SettingsError as error:
         print("The configuration is not valid:", file=sys.stderr)  # noqa: T201
         for problem in error.problems:
             print(f"  - {problem}", file=sys.stderr)  # noqa: T201
         raise SystemExit(2) from None
-    problems = [p for f in ENABLED if f.check_settings for p in f.check_settings(settings)]
-    if problems:
-        raise SystemExit("The configuration is not valid:\n" + "\n".join(f"  - {p}" for p in problems))
-    return settings
 
 
 async def provide_db(request: Request[Any, Any, Any]) -> AsyncIterator[AsyncSession]:
@@ -115,20 +167,17 @@ class Services:
     steps: GateSteps
 
 
-def build_services(settings: Settings) -> Services:
+def build_services(settings: Settings, parts: Parts = PARTS) -> Services:
     """The app's services for these settings (see Services)."""
     db = Database(settings.database)
     store = build_store(settings.redis)
-    mailer = Mailer(settings.mail, settings.app.name, TEMPLATE_DIRS)
+    mailer = Mailer(settings.mail, settings.app.name, parts.templates)
     bus = EventBus()
     bus.subscribe("*", audit.record)
-    for feature in ENABLED:
-        for name, listener in feature.listeners:
-            bus.subscribe(name, listener)
-    sessions = SessionManager(settings, db.engine, db.reader, [field for f in ENABLED for field in f.session_fields])
-    second_factors = [factor for f in ENABLED for factor in f.second_factors]
-    method_counters = [f.sign_in_methods for f in ENABLED if f.sign_in_methods]
-    auth = AuthKit(settings, sessions, Passwords(settings.auth), bus, mailer, store, second_factors, method_counters)
+    for name, listener in parts.listeners:
+        bus.subscribe(name, listener)
+    sessions = SessionManager(settings, db.engine, db.reader, parts.session_fields)
+    auth = AuthKit(settings, sessions, Passwords(settings.auth), bus, mailer, store, db, parts.second_factors)
     limiter = (
         RateLimiter(settings.rate_limit, scope_client_ip_resolver(settings.app), store)
         if settings.rate_limit.enabled
@@ -139,29 +188,29 @@ def build_services(settings: Settings) -> Services:
         OriginCheck(
             trusted_origins(settings),
             explain=settings.app.env == "development",
-            exempt=frozenset(path for f in ENABLED for path in f.cross_site_posts),
+            exempt=frozenset(parts.cross_site_posts),
         ),
-        SessionResolver(sessions, [a for f in ENABLED for a in f.authenticators]),
+        SessionResolver(sessions, parts.authenticators),
     )
     state: dict[str, Any] = {
         "settings": settings,
         "db": db,
         "auth": auth,
-        "session_control": SessionControl(auth),
+        "session_control": SessionControl(auth, parts.merged_ui.labels),
         "form_stash": FormStash(store),
         "mailer": mailer,
         "client_ip": client_ip_resolver(settings.app),
-        "nav": [entry for f in ENABLED for entry in f.nav],
-        "sign_in_options": [tpl for f in ENABLED for tpl in f.sign_in_options],
-        "reauth_options": [tpl for f in ENABLED for tpl in f.reauth_options],
-        "security_sections": [(f.name, tpl) for f in ENABLED for tpl in f.security_sections],
-        "security_contexts": [(f.name, f.security_context) for f in ENABLED if f.security_context],
-        "scripts": [src for f in ENABLED for src in f.scripts],
-        "stylesheets": [href for f in ENABLED for href in f.stylesheets],
-        "header_items": [tpl for f in ENABLED for tpl in f.header_items],
+        "migrations": MIGRATIONS,
+        "ui": parts.merged_ui,
+        "parts": parts,
         "features": [f.name for f in ENABLED],
-        **{key: value for f in ENABLED if f.state for key, value in f.state(settings, auth).items()},
     }
+    for setup in parts.setups:
+        services = setup(auth, settings)
+        clash = set(services) & set(state)
+        if clash:
+            raise RuntimeError(f"a feature's setup returned state keys already taken: {sorted(clash)}")
+        state |= services
     return Services(state, store, steps)
 
 
@@ -177,7 +226,7 @@ def renew_services(app: Litestar, settings: Settings) -> None:
     """
     if _registered(settings) != _registered(app.state.settings):
         raise ValueError("renew_services: the APP_* and secret settings must be the app's own")
-    services = build_services(settings)
+    services = build_services(settings, app.state.parts)
     app.state.clear()
     app.state.update(services.state)
     app.stores.register(RATE_LIMIT_STORE, services.store, allow_override=True)
@@ -204,14 +253,15 @@ async def shutdown(app: Litestar) -> None:
     gc.unfreeze()  # an app built and dropped in one process (tests, the bench) can then be collected
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
-    """Assemble the app from the core and every enabled feature."""
+def create_app(settings: Settings | None = None, features: Sequence[Feature] | None = None) -> Litestar:
+    """Assemble the app from the core and every enabled feature (or the `features` given, in tests)."""
     settings = settings or settings_or_exit()
-    services = build_services(settings)
+    parts = PARTS if features is None else gather(features)
+    services = build_services(settings, parts)
     common_passwords()  # load the list now rather than on the first sign-up
     static = create_static_files_router(
         path="/static",
-        directories=[APP_DIR / "static", *(f.static_dir for f in ENABLED if f.static_dir)],
+        directories=[*parts.static],
         include_in_schema=False,
         cache_control=None,
     )
@@ -226,7 +276,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 include_in_schema=False,
             ),
             static,
-            *(handler for f in ENABLED for handler in f.route_handlers),
+            *parts.routes,
         ],
         dependencies={
             "db": Provide(provide_db),
@@ -239,18 +289,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         middleware=[RequestGate(services.steps)],
         csrf_config=csrf_config(settings),
-        template_config=template_config(TEMPLATE_DIRS, {k: v for f in ENABLED for k, v in f.template_globals.items()}),
-        before_send=[security_headers(settings)],
+        template_config=template_config(parts.templates, parts.merged_ui.globals),
+        before_send=[security_headers(settings, parts.no_store)],
         exception_handlers=EXCEPTION_HANDLERS,
         stores={RATE_LIMIT_STORE: services.store, RESPONSE_CACHE_STORE: MemoryStore()},
         response_cache_config=ResponseCacheConfig(store=RESPONSE_CACHE_STORE),
         state=State(services.state),
         openapi_config=openapi_config(settings.app.name),
         plugins=[
-            AppCLIPlugin(),
+            AppCLIPlugin(parts.commands),
             ErrorResponses(
-                unsafe_exempt=[path for f in ENABLED for path in f.cross_site_posts],
-                credential_checks=[a.authenticate for f in ENABLED for a in f.authenticators],
+                unsafe_exempt=parts.cross_site_posts,
+                credential_checks=[a.authenticate for a in parts.authenticators],
             ),
         ],
         on_startup=[freeze_startup_objects],

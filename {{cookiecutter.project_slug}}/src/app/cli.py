@@ -16,9 +16,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the `app` script and of `python -m app`; `argv` defaults to the process's arguments."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["check"]:
+        from app.asgi import load_app_settings
         from app.core.cli.check import run_preflight
+        from app.migrations import FOLDERS
 
-        raise SystemExit(run_preflight())
+        raise SystemExit(run_preflight(load_app_settings, FOLDERS))
     os.environ.setdefault("LITESTAR_APP", "app.asgi:create_app")
     from litestar.cli.main import litestar_group
 

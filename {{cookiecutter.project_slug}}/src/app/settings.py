@@ -7,9 +7,10 @@ print that list and exit with status 2 instead of a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
@@ -172,6 +173,25 @@ class RateLimitSettings(_Group):
     failed_sign_in_window: int = Field(default=900, ge=60)
 
 
+class FeatureSettings(_Group):
+    """The base of an optional feature's settings class (`Feature.settings`).
+
+    A subclass sets `group` (its key in `load_settings` overrides, e.g. "webhooks") and its own
+    `env_prefix`. It is read and validated with the core groups, and `problems` adds the rules
+    between its fields and the rest of the settings (reported with everything else, at once).
+    """
+
+    group: ClassVar[str]
+
+    def problems(self, settings: Settings) -> list[str]:
+        """Rules between this group's fields and the other settings; none by default."""
+        del settings
+        return []
+
+
+FeatureSettingsT = TypeVar("FeatureSettingsT", bound=FeatureSettings)
+
+
 class SettingsError(Exception):
     """Raised with every problem found, so they can be fixed in one go."""
 
@@ -192,6 +212,7 @@ class Settings:
         mail: MailSettings,
         auth: AuthSettings,
         rate_limit: RateLimitSettings,
+        features: Sequence[FeatureSettings] = (),
     ) -> None:
         self.app = app
         self.secrets = secrets
@@ -200,6 +221,21 @@ class Settings:
         self.mail = mail
         self.auth = auth
         self.rate_limit = rate_limit
+        self.features: Mapping[type[FeatureSettings], FeatureSettings] = {type(group): group for group in features}
+
+    def feature(self, kind: type[FeatureSettingsT]) -> FeatureSettingsT:
+        """The settings of the feature whose settings class is `kind`."""
+        try:
+            group = self.features[kind]
+        except KeyError:
+            raise LookupError(f"{kind.__name__} was not loaded: load_settings(features=...) must list it") from None
+        assert isinstance(group, kind)
+        return group
+
+    def replace(self, **groups: Any) -> Settings:
+        """A copy with some core groups replaced (e.g. `database=...`); the feature groups are kept."""
+        current = {name: getattr(self, name) for name in GROUPS}
+        return Settings(**(current | groups), features=list(self.features.values()))
 
     @property
     def allow_unverified_sign_in(self) -> bool:
@@ -218,7 +254,10 @@ class Settings:
                 f"AUTH_ARGON2_MEMORY_KIB must be at least {ARGON2_MIN_MEMORY_KIB} and AUTH_ARGON2_TIME_COST at "
                 f"least {ARGON2_MIN_TIME_COST} (OWASP's minimum); lower values are for APP_ENV=test only."
             )
-        return found + self.production_problems()
+        found += self.production_problems()
+        for group in self.features.values():
+            found += group.problems(self)
+        return found
 
     def production_problems(self) -> list[str]:
         """The rules that only production enforces."""
@@ -248,17 +287,27 @@ GROUPS: dict[str, type[_Group]] = {
 }
 
 
-def _describe(group: type[_Group], error: ValidationError) -> list[str]:
+def _describe(group: type[BaseSettings], error: ValidationError) -> list[str]:
     prefix = str(group.model_config.get("env_prefix", ""))
     lines = []
     for item in error.errors():
-        field = ".".join(str(part) for part in item["loc"]) or "?"
+        if not item["loc"]:  # a rule across fields names them itself
+            lines.append(item["msg"].removeprefix("Value error, "))
+            continue
+        field = ".".join(str(part) for part in item["loc"])
         lines.append(f"{(prefix + field).upper()}: {item['msg']}")
     return lines
 
 
-def load_settings(**overrides: dict[str, Any]) -> Settings:
-    """Read and validate every group; `overrides` maps a group name to field values (tests)."""
+def load_settings(features: Sequence[type[FeatureSettings]] = (), **overrides: dict[str, Any]) -> Settings:
+    """Read and validate every core group and the given features' groups, then the rules between
+    them; `overrides` maps a group's name (or a feature group's `group`) to field values (tests).
+
+    Every problem found is raised at once in a SettingsError.
+    """
+    unknown = set(overrides) - set(GROUPS) - {kind.group for kind in features}
+    if unknown:
+        raise ValueError(f"no settings group named {sorted(unknown)}")
     problems: list[str] = []
     built: dict[str, Any] = {}
     for name, group in GROUPS.items():
@@ -266,9 +315,15 @@ def load_settings(**overrides: dict[str, Any]) -> Settings:
             built[name] = group(**overrides.get(name, {}))
         except ValidationError as error:
             problems.extend(_describe(group, error))
+    loaded: list[FeatureSettings] = []
+    for kind in features:
+        try:
+            loaded.append(kind(**overrides.get(kind.group, {})))
+        except ValidationError as error:
+            problems.extend(_describe(kind, error))
     if problems:
         raise SettingsError(problems)
-    settings = Settings(**built)
+    settings = Settings(**built, features=loaded)
     problems = settings.policy_problems()
     if problems:
         raise SettingsError(problems)

@@ -17,8 +17,8 @@ from litestar.types import Scope
 import app.asgi
 from app.auth.credentials import Authenticator, Caller, CurrentCaller, require_scope
 from app.core.errors import AppError
-from app.core.features import Feature
 from app.features import ENABLED
+from app.features.base import Feature
 from app.settings import Settings
 from tests.conftest import BASE_URL, Client, signed_in
 
@@ -56,7 +56,7 @@ async def write(caller: CurrentCaller) -> dict[str, Any]:
 
 TEST_FEATURE = Feature(
     name="test_key",
-    route_handlers=[read, write],
+    routes=[read, write],
     authenticators=[
         Authenticator(
             "test-key", authenticate, header="x-test-key", claims_bearer=lambda v: v[:3] == "tk_" and len(v) == 9
@@ -66,9 +66,8 @@ TEST_FEATURE = Feature(
 
 
 @pytest.fixture
-async def keyed_client(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Client]:
-    monkeypatch.setattr(app.asgi, "ENABLED", (*ENABLED, TEST_FEATURE))
-    application: Litestar = app.asgi.create_app(settings)
+async def keyed_client(settings: Settings) -> AsyncIterator[Client]:
+    application: Litestar = app.asgi.create_app(settings, features=(*ENABLED, TEST_FEATURE))
     calls.clear()
     async with Client(app=application, base_url=BASE_URL) as client:
         yield client

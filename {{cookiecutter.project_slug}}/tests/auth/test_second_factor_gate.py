@@ -26,7 +26,9 @@ class EnrolledFor:
     name = "test_factor"
     label = "Test factor"
     template = "components/second_factor.html"
-    offered = True
+
+    def offered(self, settings: object) -> bool:
+        return True
 
     def __init__(self, *user_ids: str) -> None:
         self.user_ids = [uuid.UUID(user_id) for user_id in user_ids]

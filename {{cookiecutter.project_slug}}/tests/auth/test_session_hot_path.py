@@ -10,11 +10,11 @@ from litestar import Litestar
 from sqlmodel import col, func, select
 
 from app import hooks
+from app.auth import SessionField
 from app.auth import sessions as sessions_module
 from app.auth.models import Session, User
 from app.auth.schemas import iso
 from app.auth.sessions import Principal, SessionManager
-from app.core.features import SessionField
 from tests.conftest import BASE_URL, STRONG_PASSWORD, AppFactory, Client, sign_up_api, signed_in, unique_email
 
 

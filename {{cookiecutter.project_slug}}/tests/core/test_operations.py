@@ -11,7 +11,7 @@ import pytest
 from alembic import command
 from litestar import Litestar
 
-from app.core.migrations import alembic_config
+from app.migrations import alembic_config
 from app.settings import SettingsError, load_settings
 from tests.cli import run_app, run_app_process
 from tests.conftest import BASE_URL, AppFactory, Client, signed_in

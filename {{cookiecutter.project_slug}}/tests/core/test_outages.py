@@ -23,7 +23,7 @@ from sqlmodel import select
 
 from app.asgi import close_services, create_app
 from app.auth.models import User
-from app.core.migrations import alembic_config
+from app.migrations import alembic_config
 from tests.conftest import (
     BASE_URL,
     STRONG_PASSWORD,

@@ -109,7 +109,17 @@ def _serve(server: uvicorn.Server, sock: socket.socket) -> None:
 
 
 @pytest.fixture
-def live_server(database_url: str, mailbox: Mailbox) -> Iterator[LiveServer]:
+def feature_settings(request: pytest.FixtureRequest) -> dict[str, dict[str, Any]]:
+    """Settings groups of features for the live server: none, or what a test gives with
+    `@pytest.mark.parametrize("feature_settings", [...], indirect=True)` (a module may override it)."""
+    given: dict[str, dict[str, Any]] = getattr(request, "param", {})
+    return given
+
+
+@pytest.fixture
+def live_server(
+    database_url: str, mailbox: Mailbox, feature_settings: dict[str, dict[str, Any]]
+) -> Iterator[LiveServer]:
     """The app under uvicorn on 127.0.0.1:<free port>; stopped (and its mail drained) afterwards."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -120,6 +130,7 @@ def live_server(database_url: str, mailbox: Mailbox) -> Iterator[LiveServer]:
         mailbox.port,
         app={"base_url": url, "name": "E2E App"},
         auth={"allow_unverified_sign_in": False},
+        **feature_settings,
     )
     config = uvicorn.Config(
         create_app(settings), log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=5

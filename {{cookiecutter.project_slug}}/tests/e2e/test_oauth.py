@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from playwright.async_api import Page, expect
@@ -25,15 +26,14 @@ def idp() -> Iterator[OIDCProvider]:
 
 
 @pytest.fixture
-def database_url(database_url: str, idp: OIDCProvider, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Switch the providers on before the live server builds the app (it depends on this fixture)."""
+def feature_settings(idp: OIDCProvider) -> dict[str, dict[str, Any]]:
+    """The providers the live server's app switches on."""
     idp.reset()
-    configure(monkeypatch, idp)
+    oauth: dict[str, Any] = configure(idp)
     # Two more providers, never contacted here: they show the "More options" disclosure.
-    for name in ("GITHUB", "DISCORD"):
-        monkeypatch.setenv(f"OAUTH_{name}_CLIENT_ID", f"{name.lower()}-id")
-        monkeypatch.setenv(f"OAUTH_{name}_CLIENT_SECRET", f"{name.lower()}-secret")
-    return database_url
+    for name in ("github", "discord"):
+        oauth |= {f"{name}_client_id": f"{name}-id", f"{name}_client_secret": f"{name}-secret"}
+    return {"oauth": oauth}
 
 
 async def continue_with_provider(page: Page) -> None:

@@ -37,13 +37,13 @@ if (localStorage.getItem("test:no-conditional-ui") && window.PublicKeyCredential
 
 
 @pytest.fixture
-def live_server(database_url: str, mailbox: Mailbox) -> Iterator[LiveServer]:
+def live_server(database_url: str, mailbox: Mailbox, feature_settings: dict[str, Any]) -> Iterator[LiveServer]:
     """The app under uvicorn, reached as http://localhost:<port> (overrides the conftest's 127.0.0.1)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     url = f"http://localhost:{sock.getsockname()[1]}"
-    settings = make_settings(database_url, mailbox.port, app={"base_url": url, "name": "E2E App"})
+    settings = make_settings(database_url, mailbox.port, app={"base_url": url, "name": "E2E App"}, **feature_settings)
     server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning", access_log=False))
     thread = threading.Thread(target=_serve, args=(server, sock), name="uvicorn-passkeys", daemon=True)
     thread.start()
@@ -171,8 +171,8 @@ async def test_register_sign_in_by_button_and_autofill_rename_remove(
     await page.screenshot(path=str(SHOTS / "passkeys-unknown-passkey.png"))
 
 
-async def test_passkey_first_sign_up(page: Page, live_server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PASSKEYS_ALLOW_SIGN_UP", "true")
+@pytest.mark.parametrize("feature_settings", [{"passkeys": {"allow_sign_up": True}}], indirect=True)
+async def test_passkey_first_sign_up(page: Page, live_server: LiveServer) -> None:
     cdp, authenticator_id = await virtual_authenticator(page)
     email = unique_email("e2e-passkey-first")
     await page.goto("/sign-in")

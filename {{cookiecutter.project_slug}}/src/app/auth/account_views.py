@@ -110,7 +110,8 @@ async def render_security(
         context |= {"form": resumed.fields, "resumed": section, "resume_hint": hint}
     settings = request.app.state.settings.auth
     state = request.app.state
-    security = {name: await provide(db, user) for name, provide in state.security_contexts}
+    sections = state.ui.sections
+    security = {s.key: await s.context(db, user) for s in sections if s.context is not None}
     gate = state.auth.gate
     trusted = await gate.trusted_devices(db, user.user_id, request.cookies.get(gate.trust_cookie_name))
     return page(
@@ -119,7 +120,7 @@ async def render_security(
         sessions=await sessions.rows(db, user),
         cookie_cache_max_age=settings.cookie_cache_max_age if settings.cookie_cache else None,
         trusted_devices=trusted,
-        security_sections=[template for _, template in state.security_sections],
+        security_sections=[section.template for section in sections],
         security=security,
         **context,
     )

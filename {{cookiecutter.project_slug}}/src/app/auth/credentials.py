@@ -1,4 +1,4 @@
-"""Credentials other than the session (such as API keys): how features plug them in, and scopes.
+"""Credentials other than the session (keys for scripts, say): how features plug them in, and scopes.
 
 A feature contributes an `Authenticator` (see `Feature.authenticators`) naming the header that
 carries its credential and the `Authorization: Bearer` values that are its own. The session
@@ -47,8 +47,8 @@ class Caller:
     user_id: uuid.UUID
     email: str
     name: str
-    via: str  # "session", or the authenticator's name (e.g. "api-key")
-    credential_id: uuid.UUID  # the session's id, or the credential's (e.g. the API key's)
+    via: str  # "session", or the authenticator's name (e.g. "script-key")
+    credential_id: uuid.UUID  # the session's id, or the credential's (e.g. a key's)
     scopes: frozenset[str] | None  # None for a session: every right of its user
 
     @classmethod

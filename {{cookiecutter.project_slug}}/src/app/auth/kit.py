@@ -37,7 +37,7 @@ from app.auth.second_factor import InvalidSecondFactor, SecondFactor, SecondFact
 from app.auth.sessions import Principal, SessionManager
 from app.core.cookies import Cookies
 from app.core.crypto import hash_token, new_token, usable_token
-from app.core.db import utcnow
+from app.core.db import Database, utcnow
 from app.core.errors import AccountBanned, InvalidInput, InvalidToken, SessionNotFresh, TooManyAttempts
 from app.core.events import Event, EventBus, EventName, RequestMeta
 from app.core.mail import Mailer
@@ -89,10 +89,12 @@ class AuthKit:
         bus: EventBus,
         mailer: Mailer,
         store: Store,
+        db: Database,
         second_factors: Sequence[SecondFactor] = (),
-        method_counters: Sequence[MethodCounter] = (),
     ) -> None:
         self.settings = settings
+        self.db = db  # the app's database (engine, session factory, hot-path reader), for features' services
+        self.store = store  # the shared store (Redis or memory) that budgets and counters use
         self.sessions = sessions
         self.passwords = passwords
         self.bus = bus
@@ -104,7 +106,13 @@ class AuthKit:
         )
         self.mail_budget = AttemptBudget(store, "mail", limits.mail_per_address, 60)
         self.gate = SecondFactorGate(settings, list(second_factors))
-        self.method_counters = list(method_counters)
+        # Ways to sign in that a feature keeps outside the `account` table: its setup adds a counter
+        # (`count_sign_in_methods_with`), so that no feature lets the last one go.
+        self.method_counters: list[MethodCounter] = []
+
+    def count_sign_in_methods_with(self, counter: MethodCounter) -> None:
+        """Count a feature's own sign-in methods too (see sign_in_methods)."""
+        self.method_counters.append(counter)
 
     # --- input ---------------------------------------------------------------------------
 
@@ -197,7 +205,7 @@ class AuthKit:
 
     async def sign_in_methods(self, db: AsyncSession, user_id: uuid.UUID) -> int:
         """How many ways the user has to sign in: a password, each linked provider, and what features
-        keep elsewhere (passkeys). Removing one is refused while it is the last."""
+        keep in their own tables. Removing one is refused while it is the last."""
         usable = (col(Account.password_hash).is_not(None)) | (col(Account.provider_id) != CREDENTIAL_PROVIDER)
         query = select(func.count()).select_from(Account).where(col(Account.user_id) == user_id, usable)
         accounts = (await db.exec(query)).one()
@@ -238,9 +246,11 @@ class AuthKit:
 
     # --- single-use tokens ---------------------------------------------------------------
 
-    async def issue_token(self, db: AsyncSession, purpose: str, identifier: str, ttl: int, payload: str = "") -> str:
-        """Store the hash of a new single-use token; return the token for the link."""
-        token = new_token()
+    async def issue_token(
+        self, db: AsyncSession, purpose: str, identifier: str, ttl: int, payload: str = "", *, token: str | None = None
+    ) -> str:
+        """Store the hash of a new single-use token (or of `token`, a secret the caller made); return the token."""
+        token = token or new_token()
         db.add(
             Verification(
                 purpose=purpose,
@@ -264,23 +274,27 @@ class AuthKit:
             return None
         return row.identifier, row.payload
 
-    async def consume_token(self, db: AsyncSession, purpose: str, token: str) -> tuple[str, str]:
-        """Use a token up (DELETE ... RETURNING, atomic): its identifier and payload, or InvalidToken."""
+    async def consume_token(
+        self, db: AsyncSession, purpose: str, token: str, *, identifier: str | None = None
+    ) -> tuple[str, str]:
+        """Use a token up (DELETE ... RETURNING, atomic): its identifier and payload, or InvalidToken.
+
+        With `identifier`, only a token issued for that identifier is used (a browser's binding, say).
+        """
         if not usable_token(token):
             raise InvalidToken()
         V = Verification.__table__.c  # type: ignore[attr-defined]  # noqa: N806
-        query = (
-            delete(Verification)
-            .where(V.token_hash == hash_token(token), V.purpose == purpose)
-            .returning(V.identifier, V.payload, V.expires_at)
-        )
+        condition = (V.token_hash == hash_token(token)) & (V.purpose == purpose)
+        if identifier is not None:
+            condition &= V.identifier == identifier
+        query = delete(Verification).where(condition).returning(V.identifier, V.payload, V.expires_at)
         row = (await db.exec(query)).first()
         if row is None or row.expires_at <= utcnow():
             raise InvalidToken()
         return str(row.identifier), str(row.payload)
 
     async def drop_links(self, db: AsyncSession, user_id: uuid.UUID) -> None:
-        """Forget every emailed link issued to the account (reset, magic link ...), used or not.
+        """Forget every emailed link issued to the account (reset, sign-in links ...), used or not.
 
         After a password reset or change, or a change of address, a link still lying in a mailbox
         (maybe the old address's) must not reset the password or sign in again.

@@ -1,7 +1,7 @@
 """The second-factor gate: after a first factor, users with a second one get a challenge, not a session.
 
-`AuthKit.open_session` is the one end of every sign-in path (password, magic link, OAuth,
-passkey). When a feature reports an enrolled second factor (`Feature.second_factors`) and the
+`AuthKit.open_session` is the one end of every sign-in path (the password, and
+every way a feature adds). When a feature reports an enrolled second factor (`Feature.second_factors`) and the
 caller did not prove one already (`multi_factor=True`), it stores a *pending sign-in* (hashed
 random token, 5 minutes, at most 5 wrong codes) and returns a `Challenge` instead of a session;
 `challenge_response` here answers it with the pending cookie and a redirect to
@@ -56,13 +56,12 @@ ENROLMENT_USER = bindparam("enrolment_user_id", type_=U.id.type)
 class SecondFactor(Protocol):
     """What a feature offering a second factor contributes (see `Feature.second_factors`)."""
 
-    name: str  # "totp", "recovery_code", "passkey"
+    name: str  # a stable key, e.g. "recovery_code"
     label: str  # "Authenticator app"
-    template: str  # partial included on the challenge page, e.g. "two_factor/challenge_totp.html"
+    template: str  # partial included on the challenge page, e.g. "<feature>/challenge.html"
 
-    @property
-    def offered(self) -> bool:
-        """False while a setting switches the factor off (a class attribute True will do)."""
+    def offered(self, settings: Settings) -> bool:
+        """False while a setting switches the factor off."""
         ...
 
     def enrolled_when(self, user_id: ColumnElement[uuid.UUID]) -> ColumnElement[bool]:
@@ -109,6 +108,7 @@ class SecondFactorGate:
 
     def __init__(self, settings: Settings, factors: list[SecondFactor]) -> None:
         self.factors = factors
+        self.settings = settings
         production = settings.app.is_production
         self.secure = production
         self.pending_cookie_name = "__Host-pending_sign_in" if production else "pending_sign_in"
@@ -123,7 +123,7 @@ class SecondFactorGate:
     def enrolment(self, user_id: ColumnElement[uuid.UUID]) -> tuple[tuple[SecondFactor, ...], list[Label[bool]]]:
         """The factors offered now, and per factor a labelled column over `user_id`, true when
         that user can pass it (for a SELECT of the user: `enrolled_in` reads its row)."""
-        factors = tuple(factor for factor in self.factors if factor.offered)
+        factors = tuple(factor for factor in self.factors if factor.offered(self.settings))
         columns = self._enrolment.get((user_id, factors))
         if columns is None:
             labelled = [f.enrolled_when(user_id).label(f"{ENROLMENT_LABEL}{n}") for n, f in enumerate(factors)]

@@ -10,6 +10,7 @@ cache cookie expires (at most AUTH_COOKIE_CACHE_MAX_AGE seconds later).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,7 +23,7 @@ from app.auth.sessions import Principal
 from app.core.errors import SessionNotFound
 from app.core.events import RequestMeta
 
-METHOD_LABELS = {"password": "Password", "magic-link": "Magic link", "passkey": "Passkey", "oauth": "Social sign-in"}
+METHOD_LABELS = {"password": "Password"}  # the core's own; features add theirs (UI.labels)
 
 
 @dataclass(frozen=True)
@@ -36,21 +37,23 @@ class SessionRow:
     created_at: datetime
     last_active_at: datetime
     current: bool
+    method_label: str  # how it was signed in, in words ("provider:name" reads "<provider label> (name)")
 
-    @property
-    def method_label(self) -> str:
-        """How this session was signed in, in words ("oauth:github" reads "Social sign-in (github)")."""
-        method, _, detail = self.sign_in_method.partition(":")
-        label = METHOD_LABELS.get(method, method.replace("-", " ").capitalize())
-        return f"{label} ({detail})" if detail else label
+
+def method_label(method: str, labels: Mapping[str, str]) -> str:
+    """A sign-in method in words, from `labels` (a method's key -> words), else from the key itself."""
+    key, _, detail = method.partition(":")
+    label = labels.get(key, key.replace("-", " ").capitalize())
+    return f"{label} ({detail})" if detail else label
 
 
 class SessionControl:
     """The session list and its revocations, over the auth core's SessionManager and events."""
 
-    def __init__(self, auth: AuthKit) -> None:
+    def __init__(self, auth: AuthKit, labels: Mapping[str, str] | None = None) -> None:
         self.auth = auth
         self.sessions = auth.sessions
+        self.labels = METHOD_LABELS | dict(labels or {})
 
     async def active(self, db: AsyncSession, principal: Principal) -> list[Session]:
         """The signed-in user's unexpired sessions, most recently active first."""
@@ -67,6 +70,7 @@ class SessionControl:
                 created_at=row.created_at,
                 last_active_at=row.updated_at,
                 current=row.id == principal.session_id,
+                method_label=method_label(row.sign_in_method, self.labels),
             )
             for row in await self.active(db, principal)
         ]

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from litestar.datastructures import Cookie
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select as select_models
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,7 +29,6 @@ from app.auth.models import Session, User
 from app.core.crypto import Signer, hash_token, new_token, usable_token
 from app.core.db import DirectReader, KeyedLookup, utcnow
 from app.core.events import RequestMeta
-from app.core.features import SessionField
 from app.settings import Settings
 
 T = TypeVar("T")
@@ -66,6 +65,22 @@ _LOOKUP = KeyedLookup(
 
 
 @dataclass(frozen=True)
+class SessionField:
+    """A field a feature adds to every signed-in session; get-session reports it in `session`.
+
+    `column` is a scalar SQL expression over the `session` row, usually a subquery correlated to
+    `app.auth.models.Session` (a value chosen per session, such as a selected workspace). The session
+    lookup's one SELECT reads it together with the session, so it costs no query of its own, it is
+    on every request's principal (`Principal.field(name)`), and the cookie cache's snapshot
+    carries it (it is then as current as the snapshot). Its value must be JSON: a string, number,
+    boolean or null; UUIDs are given as strings.
+    """
+
+    name: str
+    column: ColumnElement[Any]
+
+
+@dataclass(frozen=True)
 class Principal:
     """The signed-in user and their session, as resolved for one request."""
 
@@ -87,7 +102,7 @@ class Principal:
     user_agent: str | None
     user_created_at: datetime
     user_updated_at: datetime
-    # The fields features add to the session (app.core.features.SessionField), as (name, value) pairs.
+    # The fields features add to the session (SessionField), as (name, value) pairs.
     fields: tuple[tuple[str, Any], ...] = ()
 
     def field(self, name: str) -> Any:

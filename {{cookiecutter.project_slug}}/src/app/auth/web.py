@@ -32,6 +32,19 @@ Control = NamedDependency[SessionControl]
 Resumed = NamedDependency[StashedForm | None]
 
 
+# Answers that carry secrets or one-time state: sent with Cache-Control: no-store (see app.core.security).
+NO_STORE_PREFIXES = (
+    "/api/auth/",
+    "/sign-in",
+    "/sign-up",
+    "/account",
+    "/reset-password",
+    "/forgot-password",
+    "/verify-email",
+    "/reauthenticate",
+)
+
+
 def request_meta(request: Request[Any, Any, Any]) -> RequestMeta:
     """Client IP (proxy-aware, see app.core.ratelimit) and user agent of a request."""
     client_ip = request.app.state.client_ip
@@ -110,7 +123,7 @@ class SessionResolver:
     without a credential cost nothing; with one, a single indexed lookup (or none, with the
     signed cookie cache). A renewed session gets its cookie re-sent.
 
-    A credential of a feature (an API key's header, or a bearer value it claims) is handed to
+    A credential of a feature (a header of its own, or a bearer value it claims) is handed to
     that feature's `Authenticator` instead, and the session is then ignored: the request acts
     with that credential's scopes only (see app.auth.credentials).
     """

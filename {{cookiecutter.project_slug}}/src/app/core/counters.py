@@ -3,7 +3,7 @@
 Two kinds, for two jobs:
 
 - `WindowCounter`, fixed windows: one count per key and window of the clock, a dict entry or one
-  INCR. For the general per-IP limit and the API keys' request budgets, which run on every
+  INCR. For the general per-IP limit and the per-credential request budgets, which run on every
   request: cheap, and a coarse flood guard can live with a burst at the end of one window and
   the start of the next passing up to twice the limit.
 - `SlidingLog`, exact sliding windows: the time of every attempt accepted in the last `window`

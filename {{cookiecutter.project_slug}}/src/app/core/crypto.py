@@ -70,7 +70,7 @@ class DecryptionError(Exception):
 
 
 class SecretBox:
-    """Encrypts secrets the app must read back (signing keys, TOTP seeds, OAuth tokens) with AES-256-GCM.
+    """Encrypts secrets the app must read back (signing keys, authenticator seeds, provider tokens) with AES-256-GCM.
 
     Keys are derived per purpose from SECRET_KEY with HKDF-SHA256; SECRET_KEY_FALLBACKS still
     decrypt, so the secret can be rotated. A sealed value names the key that sealed it, and its

@@ -39,7 +39,7 @@ async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     try:
         async with request.app.state.db.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
-            pending = await conn.run_sync(pending_migrations)
+            pending = await conn.run_sync(pending_migrations, request.app.state.migrations)
     except Exception:  # any failure to reach the database means "not ready"
         body |= {"status": UNAVAILABLE, "database": UNAVAILABLE, "migrations": "unknown"}
     else:

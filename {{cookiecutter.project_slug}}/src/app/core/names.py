@@ -1,4 +1,4 @@
-"""Names people type (their own, an organization's, a passkey's, an API key's): one visible line.
+"""Names people type (their own, a team's, a device's, a key's): one visible line.
 
 One rule for all of them, so that a name cannot pass one form and be refused by another: its
 whitespace collapsed, at most a given length, no control characters (C0, DEL, C1), no direction

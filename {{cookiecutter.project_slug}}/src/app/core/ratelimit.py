@@ -1,4 +1,4 @@
-"""Rate limits per client IP, and budgets per email address, account or API key.
+"""Rate limits per client IP, and budgets per email address, account or credential.
 
 Every request (but /static/, /health and /ready) counts against the general per-IP limit, in
 fixed windows of a minute (app.core.counters: a dict entry, or one INCR in Redis). A route that
@@ -124,7 +124,7 @@ class RateLimiter:
 
 
 class Budget:
-    """At most `limit` units per subject (an API key ...) in a fixed window of `window_seconds`.
+    """At most `limit` units per subject (a credential ...) in a fixed window of `window_seconds`.
 
     For budgets spent on every request, where a dict increment matters (see app.core.counters).
     """

@@ -7,6 +7,7 @@ alone, as Better Auth's does, so its client and non-browser clients need no CSRF
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,17 +25,6 @@ CSP = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 API_CSP = "default-src 'none'; frame-ancestors 'none'"  # a JSON answer loads nothing and is never framed
-NO_STORE_PREFIXES = (
-    "/api/auth/",
-    "/sign-in",
-    "/sign-up",
-    "/account",
-    "/reset-password",
-    "/forgot-password",
-    "/verify-email",
-    "/reauthenticate",
-    "/magic-link",
-)
 
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
@@ -55,17 +45,19 @@ def trusted_origins(settings: Settings) -> frozenset[str]:
     return frozenset(o.rstrip("/").lower() for o in origins)
 
 
-def security_headers(settings: Settings) -> Any:
+def security_headers(settings: Settings, no_store: Sequence[str] = ()) -> Any:
     """A `before_send` hook: app-level, so it also covers 404s, 405s and 500s.
 
     Pages get the whole set. JSON answers get what applies to them (OWASP's REST guidance): a CSP
     that allows nothing and no framing, nosniff, HSTS; the document-only headers (referrer,
     opener, permissions policies) would only lengthen every API answer, the hot paths' included.
-    Auth pages, auth API answers and any answer setting a cookie are also `no-store`.
+    Answers under the `no_store` path prefixes (the auth pages and API, given by the app) and any
+    answer setting a cookie are also `no-store`.
     The sets are encoded once, here; a header of the same name that a handler set is replaced.
     The headers the request gate's steps returned (the RateLimit fields, a renewed session
     cookie: app.core.gate) are added here too, and their cookies make the answer `no-store`.
     """
+    no_store_prefixes = tuple(no_store)
     hsts = [("strict-transport-security", "max-age=63072000; includeSubDomains")] if settings.app.is_production else []
     document = [
         ("content-security-policy", CSP),
@@ -77,10 +69,10 @@ def security_headers(settings: Settings) -> Any:
         *hsts,
     ]
     data = [("content-security-policy", API_CSP), ("x-content-type-options", "nosniff"), *hsts]
-    no_store = [("cache-control", "no-store")]
+    do_not_store = [("cache-control", "no-store")]
     # (is JSON, no-store) -> (headers to add, their names)
     sets = {
-        (json, store): _encoded([*(data if json else document), *(no_store if store else [])])
+        (json, store): _encoded([*(data if json else document), *(do_not_store if store else [])])
         for json in (False, True)
         for store in (False, True)
     }
@@ -102,7 +94,7 @@ def security_headers(settings: Settings) -> Any:
                 clash = True
         added, adds_cookie = step_headers(scope, own)
         path: str = scope.get("path", "")
-        ours, theirs = sets[is_json, sets_cookie or adds_cookie or path.startswith(NO_STORE_PREFIXES)]
+        ours, theirs = sets[is_json, sets_cookie or adds_cookie or path.startswith(no_store_prefixes)]
         if clash:
             own = [header for header in own if header[0].lower() not in theirs]
         message["headers"] = [*own, *added, *ours]
@@ -160,7 +152,7 @@ class OriginCheck:
     def __init__(self, trusted: frozenset[str], explain: bool = False, exempt: frozenset[str] = frozenset()) -> None:
         self.trusted = trusted
         self.explain = explain  # development: say which origins are trusted and how to add one
-        self.exempt = exempt  # see Feature.cross_site_posts
+        self.exempt = exempt  # paths whose POSTs come from another site by design
 
     def __call__(self, scope: Scope) -> None:
         method = str(scope.get("method", "GET"))

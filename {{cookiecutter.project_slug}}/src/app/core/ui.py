@@ -6,7 +6,8 @@ body in place, so a form keeps working without JavaScript and shows inline error
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,67 @@ NOTICES: dict[str, str] = {
     "trusted-device-revoked": "That browser will ask for your second step again.",
     "trusted-devices-revoked": "Every browser will ask for your second step again.",
 }
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    """A link in the navigation of signed-in pages."""
+
+    label: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """A card on the security page: its template, and the data it shows under `security[key]`."""
+
+    key: str
+    template: str
+    # Called with the request's database session and principal; None when the card needs no data.
+    context: Callable[[Any, Any], Awaitable[Mapping[str, Any]]] | None = None
+
+
+SLOTS = ("sign_in", "reauth", "header")  # where the shared pages include templates of other parts
+
+
+@dataclass(frozen=True)
+class UI:
+    """What a part of the app shows in the shared pages, by slot; `merge` joins several.
+
+    `slots` maps a slot to templates included there: "sign_in" below the sign-in form, "reauth"
+    below the re-authentication form, "header" in the header of signed-in pages. `labels` names
+    values the part introduces (a sign-in method's key -> its words, shown in the session list).
+    `scripts` and `stylesheets` are URLs every page loads: htmx swaps do not run a page's own
+    <script> tags, so behaviour is attached from the layout, by delegation. `globals` are
+    functions and values templates may call.
+    """
+
+    nav: Sequence[NavEntry] = ()
+    slots: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    sections: Sequence[Section] = ()
+    scripts: Sequence[str] = ()
+    stylesheets: Sequence[str] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    globals: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.slots) - set(SLOTS)
+        if unknown:
+            raise ValueError(f"unknown UI slots {sorted(unknown)}; the pages have {list(SLOTS)}")
+
+    @classmethod
+    def merge(cls, parts: Iterable[UI]) -> UI:
+        """All parts' entries, in order."""
+        parts = list(parts)
+        return cls(
+            nav=[entry for part in parts for entry in part.nav],
+            slots={slot: [t for part in parts for t in part.slots.get(slot, ())] for slot in SLOTS},
+            sections=[section for part in parts for section in part.sections],
+            scripts=[src for part in parts for src in part.scripts],
+            stylesheets=[href for part in parts for href in part.stylesheets],
+            labels={k: v for part in parts for k, v in part.labels.items()},
+            globals={k: v for part in parts for k, v in part.globals.items()},
+        )
 
 
 def template_config(
@@ -91,11 +153,12 @@ def page(
     """Render a page with the common context: user, app name, navigation, flash notice.
 
     The flash notice is shown, and cleared, by full pages only (a navigation, or one that htmx
-    boosts). A fragment that htmx loads into a page (the organization switcher, say) leaves it:
+    boosts). A fragment that htmx loads into a page (a switcher in the header, say) leaves it:
     such a request may still be in flight from the page being left when the notice is set, and
     would otherwise take the notice that the next page should show.
     """
     state = request.app.state
+    ui: UI = state.ui
     full_page = not is_htmx(request) or request.headers.get("hx-boosted") == "true"
     notice = NOTICES.get(request.cookies.get(FLASH_COOKIE, "")) if full_page else None
     cookie_list = list(cookies)
@@ -104,12 +167,12 @@ def page(
     common: dict[str, Any] = {
         "user": request.scope.get("user"),
         "app_name": state.settings.app.name,
-        "nav": state.nav,
-        "sign_in_options": state.sign_in_options,
-        "reauth_options": state.reauth_options,
-        "feature_scripts": state.scripts,
-        "feature_stylesheets": state.stylesheets,
-        "header_items": state.header_items,
+        "nav": ui.nav,
+        "sign_in_options": ui.slots["sign_in"],
+        "reauth_options": ui.slots["reauth"],
+        "feature_scripts": ui.scripts,
+        "feature_stylesheets": ui.stylesheets,
+        "header_items": ui.slots["header"],
         "notice": notice,
         "password_min_length": state.settings.auth.password_min_length,
         "path": request.scope["path"],  # not request.url: a malformed Host header breaks it

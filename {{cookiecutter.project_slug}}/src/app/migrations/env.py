@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
 from app.core.db import UTCDateTime
-from app.core.models import import_all_models
+from app.migrations import import_all_models
 from app.settings import DatabaseSettings
 
 import_all_models()

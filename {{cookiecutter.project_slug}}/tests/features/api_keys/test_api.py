@@ -134,9 +134,8 @@ async def test_a_banned_users_key_fails_on_the_next_request(client: Client, app:
     assert [row.data for row in await audit_rows(app, "api_key.use_denied")] == [{"reason": "banned"}]
 
 
-async def test_each_key_has_its_own_rate_limit(make_app: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("API_KEYS_RATE_LIMIT", "3")
-    app = make_app()
+async def test_each_key_has_its_own_rate_limit(make_app: AppFactory) -> None:
+    app = make_app(api_keys={"rate_limit": 3})
     async with Client(app=app, base_url=BASE_URL) as client, bot(app) as script:
         client.headers["origin"] = BASE_URL
         await signed_in(client)
@@ -277,8 +276,7 @@ async def test_input_is_checked(client: Client, make_app: AppFactory, monkeypatc
     ):
         response = await client.post("/api/auth/api-key/create", json=body)
         assert response.status_code == 400 and response.json()["code"] == "VALIDATION_ERROR", body
-    monkeypatch.setenv("API_KEYS_MAX_PER_USER", "2")
-    app = make_app()
+    app = make_app(api_keys={"max_per_user": 2})
     async with Client(app=app, base_url=BASE_URL) as limited:
         limited.headers["origin"] = BASE_URL
         await signed_in(limited)

@@ -30,9 +30,9 @@ from sqlalchemy.pool import NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.crypto import SecretBox
-from app.core.migrations import alembic_config
 from app.features.jwt.keys import SEAL_PURPOSE, unseal
 from app.features.jwt.models import JwtKey
+from app.migrations import alembic_config
 from tests.cli import Completed
 from tests.cli import run_app as run_cli
 from tests.conftest import STRONG_PASSWORD, unique_email

@@ -19,8 +19,8 @@ from app.core.events import RequestMeta
 from app.features.jwt.keys import SEAL_PURPOSE
 from app.features.jwt.models import JwtKey
 from app.features.jwt.service import KEY_ROTATED, TOKEN_ISSUED, JwtService, service_for
-from app.features.jwt.settings import JwtSettings, check_settings
-from tests.conftest import BASE_URL, AppFactory, Client, signed_in
+from app.features.jwt.settings import JwtSettings
+from tests.conftest import BASE_URL, AppFactory, Client, settings_problems, signed_in
 
 PUBLIC_MEMBERS: dict[str, set[str]] = {"OKP": {"x"}, "EC": {"x", "y"}, "RSA": {"n", "e"}}
 
@@ -208,13 +208,10 @@ async def test_issuance_and_rotation_are_audited_without_secrets(client: Client,
         assert row.private_key is None or row.private_key not in recorded
 
 
-def test_settings_problems_are_reported(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert check_settings(None) == []
-    monkeypatch.setenv("JWT_GRACE_PERIOD", "300")
-    monkeypatch.setenv("JWT_ALGORITHM", "HS256")
-    problems = "\n".join(check_settings(None))
+def test_settings_problems_are_reported() -> None:
+    assert settings_problems() == []
+    problems = "\n".join(settings_problems(jwt={"grace_period": 300, "algorithm": "HS256"}))
     assert "JWT_ALGORITHM" in problems
-    monkeypatch.setenv("JWT_ALGORITHM", "EdDSA")
-    assert check_settings(None) == [
+    assert settings_problems(jwt={"grace_period": 300, "algorithm": "EdDSA"}) == [
         "JWT_GRACE_PERIOD must be at least JWT_TTL: a retired key has to verify the tokens it signed"
     ]

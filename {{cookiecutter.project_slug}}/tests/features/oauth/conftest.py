@@ -25,20 +25,21 @@ def idp() -> Iterator[OIDCProvider]:
     provider.stop()
 
 
-def configure(monkeypatch: pytest.MonkeyPatch, idp: OIDCProvider) -> None:
-    """Switch the generic OIDC provider on, pointed at the test provider."""
-    monkeypatch.setenv("OAUTH_OIDC_CLIENT_ID", CLIENT_ID)
-    monkeypatch.setenv("OAUTH_OIDC_CLIENT_SECRET", CLIENT_SECRET)
-    monkeypatch.setenv("OAUTH_OIDC_DISCOVERY_URL", idp.discovery_url)
-    monkeypatch.setenv("OAUTH_OIDC_NAME", LABEL)
+def configure(idp: OIDCProvider) -> dict[str, str]:
+    """OAUTH_* settings that switch the generic OIDC provider on, pointed at the test provider."""
+    return {
+        "oidc_client_id": CLIENT_ID,
+        "oidc_client_secret": CLIENT_SECRET,
+        "oidc_discovery_url": idp.discovery_url,
+        "oidc_name": LABEL,
+    }
 
 
 @pytest.fixture
-def app(make_app: AppFactory, idp: OIDCProvider, monkeypatch: pytest.MonkeyPatch) -> Litestar:
+def app(make_app: AppFactory, idp: OIDCProvider) -> Litestar:
     """The app with the test provider switched on (replaces the project's `app`)."""
     idp.reset()
-    configure(monkeypatch, idp)
-    return make_app()
+    return make_app(oauth=configure(idp))
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from joserfc import jwt
 from joserfc.jwk import ECKey
 
 from app.features.oauth.providers import enabled_providers
-from app.features.oauth.settings import OAuthSettings, check_settings, problems
-from app.settings import Settings
+from app.features.oauth.settings import OAuthSettings, problems
+from tests.conftest import settings_problems
 
 ENV_PREFIXES = ("OAUTH_",)
 
@@ -41,10 +41,10 @@ def test_nothing_configured_is_valid_and_enables_nothing() -> None:
     assert enabled_providers(oauth) == {}
 
 
-def test_an_id_without_its_secret_is_reported(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OAUTH_GOOGLE_CLIENT_ID", "abc.apps.googleusercontent.com")
-    monkeypatch.setenv("OAUTH_GITHUB_CLIENT_SECRET", "s3cret")
-    found = check_settings(settings)
+def test_an_id_without_its_secret_is_reported() -> None:
+    found = settings_problems(
+        oauth={"google_client_id": "abc.apps.googleusercontent.com", "github_client_secret": "s3cret"}
+    )
     assert "OAUTH_GOOGLE_CLIENT_SECRET must be set too: a provider needs its id and its secret." in found
     assert "OAUTH_GITHUB_CLIENT_ID must be set too: a provider needs its id and its secret." in found
 
@@ -63,10 +63,8 @@ def test_generic_provider_needs_an_https_discovery_url() -> None:
     assert "OAUTH_OIDC_SCOPES must include openid." in problems(no_openid, production=False)
 
 
-def test_invalid_values_are_reported_by_name(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OAUTH_STATE_TTL", "5")
-    monkeypatch.setenv("OAUTH_MICROSOFT_TENANT", "bad tenant/")
-    found = check_settings(settings)
+def test_invalid_values_are_reported_by_name() -> None:
+    found = settings_problems(oauth={"state_ttl": 5, "microsoft_tenant": "bad tenant/"})
     assert any(p.startswith("OAUTH_STATE_TTL:") for p in found)
     assert any(p.startswith("OAUTH_MICROSOFT_TENANT:") for p in found)
 
@@ -133,17 +131,29 @@ def test_each_provider_is_switched_on_by_its_id() -> None:
     assert not providers["github"].is_oidc and providers["github"].issuer == "https://github.com"
 
 
-def test_start_up_stops_with_every_problem_listed(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_start_up_stops_with_every_problem_listed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The feature's problems come with the core's, in one list, with the core's exit status (2).
+
+    What an operator does: the process starts from the environment (here the only place to
+    put OAUTH_* for `settings_or_exit`, which reads nothing else).
+    """
     from app.asgi import settings_or_exit
 
     monkeypatch.setenv("OAUTH_GOOGLE_CLIENT_ID", "abc")
     monkeypatch.setenv("OAUTH_DISCORD_CLIENT_SECRET", "def")
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("APP_BASE_URL", "https://app.example.com")
+    monkeypatch.setenv("APP_DEBUG", "true")
     with pytest.raises(SystemExit) as stopped:
         settings_or_exit()
-    message = str(stopped.value.code)
+    assert stopped.value.code == 2
+    message = capsys.readouterr().err
     assert message.startswith("The configuration is not valid:")
     assert "OAUTH_GOOGLE_CLIENT_SECRET must be set too" in message
     assert "OAUTH_DISCORD_CLIENT_ID must be set too" in message
+    assert "APP_DEBUG must be off in production." in message
 
 
 def test_apple_name_comes_from_its_first_form_post() -> None:

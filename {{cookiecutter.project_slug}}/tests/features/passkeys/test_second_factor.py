@@ -7,14 +7,16 @@ from typing import Any
 import pytest
 from litestar import Litestar
 
-from tests.conftest import BASE_URL, STRONG_PASSWORD, Client, signed_in
+from tests.conftest import BASE_URL, STRONG_PASSWORD, AppFactory, Client, signed_in
 from tests.features.passkeys.authenticator import UP, SoftAuthenticator
 from tests.features.passkeys.helpers import audit_events, authenticator, register, sign_in
 
 
-@pytest.fixture(autouse=True)
-def passkeys_as_second_factor(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PASSKEYS_SECOND_FACTOR", "true")
+@pytest.fixture
+def app(make_app: AppFactory) -> Litestar:
+    """The app with PASSKEYS_SECOND_FACTOR on (replaces the project's `app`)."""
+    application: Litestar = make_app(passkeys={"second_factor": True})
+    return application
 
 
 async def password_step(client: Client, email: str) -> None:

@@ -2,26 +2,44 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
-from app.features.passkeys.settings import PasskeySettings, check_settings, relying_party
-from tests.conftest import AppFactory, Client
+from app.features.passkeys.settings import PasskeySettings, relying_party
+from app.settings import (
+    AppSettings,
+    AuthSettings,
+    DatabaseSettings,
+    Environment,
+    MailSettings,
+    RateLimitSettings,
+    RedisSettings,
+    SecretSettings,
+    Settings,
+)
+from tests.conftest import AppFactory, Client, settings_problems
 
 
-def app_settings(base_url: str = "https://app.example.com", env: str = "production") -> SimpleNamespace:
-    return SimpleNamespace(app=SimpleNamespace(base_url=base_url, name="My App", env=env))
+def app_settings(base_url: str = "https://app.example.com", env: str = "production", **passkeys: Any) -> Settings:
+    """Settings as given, not validated (relying_party and `problems` are what is tested)."""
+    app = AppSettings(base_url=base_url, name="My App", env=Environment(env))
+    groups = (SecretSettings(), DatabaseSettings(), RedisSettings(), MailSettings(), AuthSettings())
+    return Settings(app, *groups, RateLimitSettings(), features=[PasskeySettings(**passkeys)])
+
+
+def check_settings(settings: Settings) -> list[str]:
+    return settings.feature(PasskeySettings).problems(settings)
 
 
 def test_defaults_follow_the_base_url_and_app_name() -> None:
-    party = relying_party(app_settings(), PasskeySettings())
+    party = relying_party(app_settings())
     assert (party.id, party.name, party.origins) == ("app.example.com", "My App", ("https://app.example.com",))
 
 
 def test_a_parent_domain_may_be_the_rp_id() -> None:
-    settings = PasskeySettings(rp_id="example.com", origins=["https://app.example.com", "https://www.example.com"])
-    party = relying_party(app_settings(), settings)
+    settings = app_settings(rp_id="example.com", origins=["https://app.example.com", "https://www.example.com"])
+    party = relying_party(settings)
     assert party.id == "example.com"
     assert party.origins == ("https://app.example.com", "https://www.example.com")
 
@@ -36,35 +54,37 @@ def test_a_parent_domain_may_be_the_rp_id() -> None:
         ({"origins": ["https://app.example.com/path"]}, "is not an origin"),
     ],
 )
-def test_bad_settings_are_explained(values: dict[str, object], message: str) -> None:
+def test_bad_settings_are_explained(values: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        relying_party(app_settings(), PasskeySettings(**values))  # type: ignore[arg-type]
+        relying_party(app_settings(**values))
 
 
-def test_start_up_report_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PASSKEYS_RP_ID", "elsewhere.org")
-    problems = check_settings(app_settings())
+def test_start_up_report_reads_the_settings() -> None:
+    problems = check_settings(app_settings(rp_id="elsewhere.org"))
     assert problems and all(p.startswith("PASSKEYS_ORIGINS") for p in problems)
-    monkeypatch.setenv("PASSKEYS_ORIGINS", "https://login.elsewhere.org, https://elsewhere.org")
-    assert check_settings(app_settings()) == []
-    monkeypatch.setenv("PASSKEYS_ALLOW_SIGN_UP", "perhaps")
-    assert any("PASSKEYS_ALLOW_SIGN_UP" in p for p in check_settings(app_settings()))
+    origins = "https://login.elsewhere.org, https://elsewhere.org"
+    assert check_settings(app_settings(rp_id="elsewhere.org", origins=origins)) == []
+    problems = settings_problems(passkeys={"rp_id": "elsewhere.org", "origins": origins, "allow_sign_up": "perhaps"})
+    assert any("PASSKEYS_ALLOW_SIGN_UP" in p for p in problems)
+    # Reported at start-up with every other problem: the core's and the relying party's at once.
+    problems = settings_problems(app={"base_url": "ftp://x"}, passkeys={"allow_sign_up": "perhaps"})
+    assert any(p.startswith("APP_BASE_URL") for p in problems) and any("PASSKEYS_ALLOW_SIGN_UP" in p for p in problems)
 
 
-def test_an_ip_address_cannot_be_the_rp_id(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_ip_address_cannot_be_the_rp_id() -> None:
     with pytest.raises(ValueError, match="is an IP address"):
-        relying_party(app_settings("http://127.0.0.1:8000", env="development"), PasskeySettings())
+        relying_party(app_settings("http://127.0.0.1:8000", env="development"))
     # A development server on an IP still starts (passkeys are just not offered there) ...
     assert check_settings(app_settings("http://127.0.0.1:8000", env="development")) == []
     # ... but not in production, nor when the IP is asked for explicitly.
     assert any("IP address" in p for p in check_settings(app_settings("https://10.0.0.1")))
-    monkeypatch.setenv("PASSKEYS_RP_ID", "127.0.0.1")
-    assert any("IP address" in p for p in check_settings(app_settings("http://127.0.0.1:8000", env="development")))
+    explicit = app_settings("http://127.0.0.1:8000", env="development", rp_id="127.0.0.1")
+    assert any("IP address" in p for p in check_settings(explicit))
 
 
 def test_http_is_fine_on_localhost_and_outside_production() -> None:
-    assert relying_party(app_settings("http://localhost:8000"), PasskeySettings()).id == "localhost"
-    assert relying_party(app_settings("http://dev.test", env="development"), PasskeySettings()).id == "dev.test"
+    assert relying_party(app_settings("http://localhost:8000")).id == "localhost"
+    assert relying_party(app_settings("http://dev.test", env="development")).id == "dev.test"
 
 
 async def test_an_app_built_with_bad_settings_answers_clearly(make_app: AppFactory) -> None:

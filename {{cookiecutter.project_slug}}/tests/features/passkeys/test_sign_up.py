@@ -11,14 +11,20 @@ from litestar import Litestar
 from sqlmodel import select
 
 from app.auth.models import Account, User
-from tests.conftest import Client, Inbox, signed_in, unique_email
+from tests.conftest import AppFactory, Client, Inbox, signed_in, unique_email
 from tests.features.passkeys.authenticator import UP, SoftAuthenticator
 from tests.features.passkeys.helpers import audit_events, authenticator, passkey_rows, sign_in
 
 
 @pytest.fixture
-def allowed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PASSKEYS_ALLOW_SIGN_UP", "true")
+def app(make_app: AppFactory, request: pytest.FixtureRequest) -> Litestar:
+    """The app (replaces the project's `app`), with the PASSKEYS_* a test gives through ALLOWED."""
+    application: Litestar = make_app(passkeys=getattr(request, "param", {}))
+    return application
+
+
+# Passkey-first sign-up switched on (PASSKEYS_ALLOW_SIGN_UP), for the tests that use it.
+ALLOWED = pytest.mark.parametrize("app", [{"allow_sign_up": True}], indirect=True, ids=["sign-up-allowed"])
 
 
 async def emailed_token(client: Client, inbox: Inbox, email: str, name: str = "Grace Hopper") -> str:
@@ -43,7 +49,7 @@ async def test_off_by_default(client: Client) -> None:
     assert "Sign up with a passkey" not in (await client.get("/sign-in")).text
 
 
-@pytest.mark.usefixtures("allowed")
+@ALLOWED
 async def test_sign_up_with_a_passkey_and_no_password(app: Litestar, client: Client, inbox: Inbox) -> None:
     assert "/sign-up/passkey" in (await client.get("/sign-in")).text
     email = unique_email("passkey-first")
@@ -73,7 +79,7 @@ async def test_sign_up_with_a_passkey_and_no_password(app: Litestar, client: Cli
     assert refused.status_code == 409
 
 
-@pytest.mark.usefixtures("allowed")
+@ALLOWED
 async def test_a_taken_address_gets_the_same_page_and_a_note_to_its_owner(client: Client, inbox: Inbox) -> None:
     email = await signed_in(client)
     await client.post("/api/auth/sign-out")
@@ -84,7 +90,7 @@ async def test_a_taken_address_gets_the_same_page_and_a_note_to_its_owner(client
     assert "/sign-in" in note.text
 
 
-@pytest.mark.usefixtures("allowed")
+@ALLOWED
 async def test_user_verification_is_required_and_a_failure_keeps_the_link(
     app: Litestar, client: Client, inbox: Inbox
 ) -> None:
@@ -96,7 +102,7 @@ async def test_user_verification_is_required_and_a_failure_keeps_the_link(
     assert (await finish(client, token, authenticator())).status_code == 200
 
 
-@pytest.mark.usefixtures("allowed")
+@ALLOWED
 async def test_options_are_bound_to_their_link(app: Litestar, client: Client, inbox: Inbox) -> None:
     first = await emailed_token(client, inbox, unique_email("bound-a"))
     second = await emailed_token(client, inbox, unique_email("bound-b"))
@@ -110,7 +116,7 @@ async def test_options_are_bound_to_their_link(app: Litestar, client: Client, in
         assert (await db.exec(select(User))).all() == []
 
 
-@pytest.mark.usefixtures("allowed")
+@ALLOWED
 async def test_form_errors_keep_the_input(client: Client) -> None:
     answer = await client.submit("/sign-up/passkey", {"name": "Ada", "email": "not an address"})
     assert answer.status_code == 422

@@ -1,21 +1,19 @@
-"""Commands added to Litestar's CLI (`app db ...`, `app users ...`, `app audit ...`, `app sessions ...`)."""
+"""Commands added to Litestar's CLI: the app passes every group (`app db ...`, `app users ...` ...)."""
 
 from __future__ import annotations
 
-from click import Group
-from litestar.plugins import CLIPluginProtocol
+from collections.abc import Sequence
 
-from app.core.cli.commands import audit_group, db_group, sessions_group, users_group
+from click import Command, Group
+from litestar.plugins import CLIPluginProtocol
 
 
 class AppCLIPlugin(CLIPluginProtocol):
-    """Registers the project's command groups, and every enabled feature's commands."""
+    """Registers the given commands (the core's, the auth core's and every enabled feature's)."""
+
+    def __init__(self, commands: Sequence[Command]) -> None:
+        self.commands = list(commands)
 
     def on_cli_init(self, cli: Group) -> None:
-        from app.features import ENABLED
-
-        for group in (db_group, users_group, sessions_group, audit_group):
-            cli.add_command(group)
-        for feature in ENABLED:
-            for command in feature.cli_commands:
-                cli.add_command(command)
+        for command in self.commands:
+            cli.add_command(command)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 
 import aiosmtplib
 import anyio
@@ -11,17 +13,17 @@ from sqlalchemy import text
 
 from app.core.db import Database
 from app.core.migrations import pending_migrations
-from app.settings import Settings, SettingsError, load_settings
+from app.settings import Settings, SettingsError
 
 Check = Callable[[Settings], Awaitable[str]]
 
 
-async def _database(settings: Settings) -> str:
+async def _database(settings: Settings, folders: Sequence[Path]) -> str:
     db = Database(settings.database)
     try:
         async with db.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
-            pending = await conn.run_sync(pending_migrations)
+            pending = await conn.run_sync(pending_migrations, folders)
     finally:
         await db.dispose()
     if pending:
@@ -64,10 +66,14 @@ async def _redis(settings: Settings) -> str:
     return "reachable"
 
 
-def run_preflight() -> int:
-    """Run every check, print one line each, return the exit status."""
+def run_preflight(load: Callable[[], Settings], migrations: Sequence[Path]) -> int:
+    """Run every check, print one line each, return the exit status.
+
+    `load` reads the app's settings (every group, the enabled features' included) and
+    `migrations` are its version folders: the app gives both (app.cli).
+    """
     try:
-        settings = load_settings()
+        settings = load()
     except SettingsError as error:
         click.echo("[FAIL] settings")
         for problem in error.problems:
@@ -78,7 +84,11 @@ def run_preflight() -> int:
     click.echo(f"[PASS] settings (APP_ENV={env})")
     if not settings.app.is_production:
         click.echo("[WARN] APP_ENV is not production: the production rules were not applied")
-    checks: list[tuple[str, Check]] = [("database", _database), ("mail", _mail), ("redis", _redis)]
+    checks: list[tuple[str, Check]] = [
+        ("database", functools.partial(_database, folders=migrations)),
+        ("mail", _mail),
+        ("redis", _redis),
+    ]
     for name, check in checks:
         try:
             detail = anyio.run(check, settings)

@@ -1,29 +1,40 @@
-"""API keys: users create keys for their scripts and services, limited to scopes, and revoke them.
-
-Keys are stored as SHA-256 hashes only, accepted from the `x-api-key` header or as
-`Authorization: Bearer <key>` (never from the query string), rate limited per key, and checked
-against the database on every request. See docs/api-keys.md.
-"""
-
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from app.core.features import Feature, NavEntry
+from app.auth import AuthKit
+from app.core.ui import UI, NavEntry
 from app.features.api_keys.routes import API
-from app.features.api_keys.settings import check_settings
+from app.features.api_keys.service import ApiKeys
+from app.features.api_keys.settings import ApiKeySettings
 from app.features.api_keys.views import PATH, VIEWS
-from app.features.api_keys.web import AUTHENTICATOR
+from app.features.api_keys.web import AUTHENTICATOR, STATE_KEY
+from app.features.base import Feature
+from app.settings import Settings
 
 HERE = Path(__file__).resolve().parent
 
+
+def setup(kit: AuthKit, settings: Settings) -> Mapping[str, Any]:
+    """The feature's service, in app.state (see app.features.api_keys.web.service_for)."""
+    db = kit.db
+    return {
+        STATE_KEY: ApiKeys(kit, db.engine, db.sessions, kit.store, db.reader, settings=settings.feature(ApiKeySettings))
+    }
+
+
 FEATURE = Feature(
     name="api_keys",
-    route_handlers=[API, VIEWS],
-    templates_dir=HERE / "templates",
-    static_dir=HERE / "static",
-    migrations_dir=HERE / "migrations",
-    nav=[NavEntry("API keys", PATH)],
-    check_settings=check_settings,
+    routes=[API, VIEWS],
+    templates=HERE / "templates",
+    static=HERE / "static",
+    migrations=HERE / "migrations",
+    settings=ApiKeySettings,
+    setup=setup,
     authenticators=[AUTHENTICATOR],
-    scripts=["/static/api_keys/api-keys.js"],
-    stylesheets=["/static/api_keys/api-keys.css"],
+    ui=UI(
+        nav=[NavEntry("API keys", PATH)],
+        scripts=["/static/api_keys/api-keys.js"],
+        stylesheets=["/static/api_keys/api-keys.css"],
+    ),
 )

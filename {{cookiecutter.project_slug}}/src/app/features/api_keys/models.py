@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, ForeignKey, String
 from sqlmodel import Field, SQLModel
 
-from app.auth.models import User  # noqa: F401 - the "user" table the foreign key points at
+from app.auth import User  # noqa: F401 - the "user" table the foreign key points at
 from app.core.db import UTCDateTime, utcnow
 
 

@@ -15,9 +15,7 @@ from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, QueryParameter
 
-from app.auth.credentials import CurrentCaller, require_scope
-from app.auth.schemas import iso
-from app.auth.web import DB, CurrentUser, request_meta
+from app.auth import DB, CurrentCaller, CurrentUser, iso, request_meta, require_scope
 from app.core.errors import SessionNotFresh
 from app.core.openapi import raises
 from app.features.api_keys.models import ApiKey

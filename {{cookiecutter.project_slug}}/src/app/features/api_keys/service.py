@@ -20,11 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.credentials import Caller
-from app.auth.kit import AuthKit
-from app.auth.models import User, banned_at
-from app.auth.schemas import iso
-from app.auth.sessions import Principal
+from app.auth import AuthKit, Caller, Principal, User, banned_at, iso
 from app.core.crypto import hash_token
 from app.core.db import DirectReader, KeyedLookup, utcnow
 from app.core.errors import AppError, InvalidInput, TooManyAttempts
@@ -100,7 +96,7 @@ class ApiKeyNotFound(AppError):
 
 
 class ApiKeys:
-    """The feature's rules; one instance per app (see app.features.api_keys.web.service_for)."""
+    """The feature's rules; one instance per app (built by the feature's setup; see web.service_for)."""
 
     def __init__(
         self,
@@ -109,12 +105,14 @@ class ApiKeys:
         sessions: async_sessionmaker[AsyncSession],
         store: Store,
         reader: DirectReader | None = None,
+        *,
+        settings: ApiKeySettings,
     ) -> None:
         self.auth = auth
         self.engine = engine
         self.reader = reader or DirectReader(engine)
         self.sessions = sessions
-        self.settings = ApiKeySettings()
+        self.settings = settings
         self.requests = Budget(store, "api-key", self.settings.rate_limit, 60)
         self.last_used = LastUsed(engine)
         # At most one audit entry per key, reason and minute: a flood of refused requests stays cheap.

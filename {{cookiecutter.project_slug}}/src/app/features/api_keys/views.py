@@ -17,8 +17,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 from litestar.response import Template
 
-from app.auth.guards import fresh_session
-from app.auth.web import DB, CurrentUser, Resumed, request_meta
+from app.auth import DB, CurrentUser, Resumed, fresh_session, request_meta
 from app.core.db import utcnow
 from app.core.errors import InvalidInput
 from app.core.ui import NOTICES, page, redirect

@@ -12,26 +12,18 @@ from typing import Any
 from litestar import Litestar, Request
 from litestar.types import Scope
 
-from app.auth.credentials import Authenticator, Caller
-from app.auth.web import request_meta
+from app.auth import Authenticator, Caller, request_meta
 from app.core.errors import TooManyAttempts
 from app.core.openapi import raises
-from app.core.ratelimit import RATE_LIMIT_STORE
 from app.features.api_keys.keys import looks_like_key
 from app.features.api_keys.service import VIA, ApiKeys, InvalidApiKey
+from app.features.base import provider
 
 HEADER = "x-api-key"
-_STATE_KEY = "api_keys"
 
 
-def service_for(app: Litestar) -> ApiKeys:
-    """The app's ApiKeys, made on first use (it reads API_KEYS_* once per app)."""
-    service: ApiKeys | None = app.state.get(_STATE_KEY)
-    if service is None:
-        db = app.state.db
-        service = ApiKeys(app.state.auth, db.engine, db.sessions, app.stores.get(RATE_LIMIT_STORE), db.reader)
-        app.state[_STATE_KEY] = service
-    return service
+STATE_KEY = "api_keys"
+service_for = provider(STATE_KEY, ApiKeys)
 
 
 def provide_api_keys(request: Request[Any, Any, Any]) -> ApiKeys:

@@ -1,21 +1,28 @@
-"""JWTs for other services: short-lived tokens for the session, a JWKS, rotating signing keys.
-
-`verifier.py` is the other half: a standalone module for the services that accept the tokens.
-"""
-
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from app.core.features import Feature
+from app.auth import AuthKit
+from app.features.base import Feature
 from app.features.jwt.cli import keys_group
 from app.features.jwt.routes import API_HANDLERS
-from app.features.jwt.settings import check_settings
+from app.features.jwt.service import STATE_KEY, JwtService
+from app.features.jwt.settings import JwtSettings
+from app.settings import Settings
 
 HERE = Path(__file__).resolve().parent
 
+
+def setup(kit: AuthKit, settings: Settings) -> Mapping[str, Any]:
+    """The feature's service, in app.state (see app.features.jwt.service.service_for)."""
+    return {STATE_KEY: JwtService(kit, settings.feature(JwtSettings))}
+
+
 FEATURE = Feature(
     name="jwt",
-    route_handlers=API_HANDLERS,
-    migrations_dir=HERE / "migrations",
-    cli_commands=[keys_group],
-    check_settings=check_settings,
+    routes=API_HANDLERS,
+    migrations=HERE / "migrations",
+    settings=JwtSettings,
+    setup=setup,
+    cli=[keys_group],
 )

@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Request, get
 
-from app.auth.web import DB, CurrentUser, request_meta
+from app.auth import DB, CurrentUser, request_meta
 from app.features.jwt.service import service_for
 
 

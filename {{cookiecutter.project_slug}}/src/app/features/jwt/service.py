@@ -17,15 +17,15 @@ from typing import Any
 
 import anyio.to_thread
 import jwt
-from litestar import Litestar
 from sqlalchemy import delete, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.kit import AuthKit
+from app.auth import AuthKit
 from app.core.crypto import DecryptionError, SecretBox
 from app.core.db import utcnow
 from app.core.events import RequestMeta
+from app.features.base import provider
 from app.features.jwt.keys import SEAL_PURPOSE, PrivateKey, new_key, unseal
 from app.features.jwt.models import JwtKey
 from app.features.jwt.settings import JwtSettings
@@ -57,9 +57,9 @@ class Rotation:
 class JwtService:
     """One per app (`service_for`); keeps this process's unsealed private keys by kid."""
 
-    def __init__(self, auth: AuthKit, settings: JwtSettings | None = None) -> None:
+    def __init__(self, auth: AuthKit, settings: JwtSettings) -> None:
         self.auth = auth
-        self.settings = settings or JwtSettings()
+        self.settings = settings
         self.issuer = self.settings.issuer or auth.settings.app.base_url
         self.audience = self.settings.audience or auth.settings.app.base_url
         keys = auth.settings.secrets
@@ -226,10 +226,5 @@ class JwtService:
         return row
 
 
-def service_for(app: Litestar) -> JwtService:
-    """The app's JwtService, created on first use with JWT_* from the environment (tests may preset it)."""
-    service = app.state.get("jwt")
-    if not isinstance(service, JwtService):
-        service = JwtService(app.state.auth)
-        app.state.jwt = service
-    return service
+STATE_KEY = "jwt"
+service_for = provider(STATE_KEY, JwtService)

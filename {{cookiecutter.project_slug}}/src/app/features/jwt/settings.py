@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Self
+from typing import Literal, Self
 
-from pydantic import Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from app.settings import FeatureSettings
 
 Algorithm = Literal["EdDSA", "ES256", "RS256"]
 
 
-class JwtSettings(BaseSettings):
+class JwtSettings(FeatureSettings):
     """Settings of the JWT feature (durations in seconds)."""
 
-    model_config = SettingsConfigDict(env_prefix="JWT_", env_file=".env", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="JWT_")
+    group = "jwt"
 
     # Empty: APP_BASE_URL, as Better Auth does.
     issuer: str = ""
@@ -30,18 +33,3 @@ class JwtSettings(BaseSettings):
                 "JWT_GRACE_PERIOD must be at least JWT_TTL: a retired key has to verify the tokens it signed"
             )
         return self
-
-
-def check_settings(_settings: Any) -> list[str]:
-    """Problems in JWT_* for the start-up report."""
-    try:
-        JwtSettings()
-    except ValidationError as error:
-        return [_describe(item["loc"], item["msg"]) for item in error.errors()]
-    return []
-
-
-def _describe(loc: tuple[int | str, ...], message: str) -> str:
-    if not loc:  # a rule across fields names them itself
-        return message.removeprefix("Value error, ")
-    return f"JWT_{'.'.join(map(str, loc)).upper()}: {message}"

@@ -1,18 +1,30 @@
-"""Magic link: passwordless sign-in by an emailed link (5 minutes, single use, stored hashed)."""
-
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from app.core.features import Feature
+from app.auth import AuthKit
+from app.core.ui import UI
+from app.features.base import Feature, Paths
 from app.features.magic_link.routes import API_HANDLERS
-from app.features.magic_link.settings import check_settings
+from app.features.magic_link.service import METHOD, STATE_KEY, MagicLinks
+from app.features.magic_link.settings import MagicLinkSettings
 from app.features.magic_link.views import VIEWS
+from app.settings import Settings
 
 HERE = Path(__file__).resolve().parent
 
+
+def setup(kit: AuthKit, settings: Settings) -> Mapping[str, Any]:
+    """The feature's service, in app.state (see app.features.magic_link.service.service_for)."""
+    return {STATE_KEY: MagicLinks(kit, settings.feature(MagicLinkSettings))}
+
+
 FEATURE = Feature(
     name="magic_link",
-    route_handlers=[*API_HANDLERS, VIEWS],
-    templates_dir=HERE / "templates",
-    sign_in_options=["magic_link/sign_in_option.html"],
-    check_settings=check_settings,
+    routes=[*API_HANDLERS, VIEWS],
+    templates=HERE / "templates",
+    settings=MagicLinkSettings,
+    setup=setup,
+    paths=Paths(no_store=["/magic-link"]),
+    ui=UI(slots={"sign_in": ["magic_link/sign_in_option.html"]}, labels={METHOD: "Magic link"}),
 )

@@ -10,15 +10,12 @@ from litestar import Request, Response, get, post
 from litestar.params import FromQuery, JSONBody
 from litestar.response import Redirect
 
-from app.auth.kit import Challenge
-from app.auth.schemas import user_json
-from app.auth.second_factor import challenge_response
-from app.auth.web import DB, Auth, MaybePrincipal, request_meta
+from app.auth import DB, Auth, Challenge, MaybePrincipal, challenge_response, request_meta, user_json
 from app.core.errors import AccountBanned, InvalidToken, TooManyAttempts, Vetoed
 from app.core.openapi import raises
 from app.core.redirects import safe_redirect
 from app.core.security import trusted_origins
-from app.features.magic_link.service import MagicLinks
+from app.features.magic_link.service import service_for
 
 Text = Annotated[str, msgspec.Meta(max_length=4096)]
 
@@ -35,7 +32,7 @@ async def request_magic_link(
 ) -> dict[str, bool]:
     """Email a sign-in link (valid 5 minutes, single use)."""
     target = safe_redirect(data.callback_url, trusted_origins(auth.settings), default="") or None
-    await MagicLinks(auth).request(db, request_meta(request), data.email, target)
+    await service_for(request.app).request(db, request_meta(request), data.email, target)
     return {"status": True}
 
 
@@ -57,7 +54,7 @@ async def verify_magic_link(
     if request.headers.get("sec-fetch-site", "none") not in ("none", "same-origin"):
         query = urlencode({"token": token[:128], "next": request.query_params.get("callbackURL") or ""})
         return Redirect(f"/magic-link/verify?{query}", status_code=303)
-    result = await MagicLinks(auth).sign_in(
+    result = await service_for(request.app).sign_in(
         db, request_meta(request), token, replaces=principal.session_id if principal else None
     )
     target = safe_redirect(request.query_params.get("callbackURL"), trusted_origins(auth.settings), default="")

@@ -6,11 +6,10 @@ import uuid
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth import flows
-from app.auth.kit import AuthKit, SignInOutcome
-from app.auth.models import User
+from app.auth import AuthKit, SignInOutcome, User, claim_unverified
 from app.core.errors import InvalidToken
 from app.core.events import RequestMeta
+from app.features.base import provider
 from app.features.magic_link.settings import MagicLinkSettings
 
 PURPOSE = "magic-link"
@@ -21,9 +20,9 @@ LINK_REQUESTED = "magic_link.requested"
 class MagicLinks:
     """Issues and redeems sign-in links through the auth core's token and session functions."""
 
-    def __init__(self, auth: AuthKit) -> None:
+    def __init__(self, auth: AuthKit, settings: MagicLinkSettings) -> None:
         self.auth = auth
-        self.settings = MagicLinkSettings()
+        self.settings = settings
 
     async def request(self, db: AsyncSession, meta: RequestMeta, email: str, next_path: str | None = None) -> None:
         """Mail a link when the address has an account, a sign-up pointer when not; the answer is the same.
@@ -63,5 +62,9 @@ class MagicLinks:
             await db.commit()
             raise InvalidToken()
         if not user.email_verified:  # the first proof of the address: what an unproven sign-up set goes
-            await flows.email.claim_unverified(self.auth, db, meta, user, METHOD)
+            await claim_unverified(self.auth, db, meta, user, METHOD)
         return await self.auth.open_session(db, meta, user, METHOD, persistent=True, replaces=replaces)
+
+
+STATE_KEY = "magic_links"
+service_for = provider(STATE_KEY, MagicLinks)

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from app.settings import FeatureSettings
 
 
-class MagicLinkSettings(BaseSettings):
+class MagicLinkSettings(FeatureSettings):
     """Settings of the magic-link feature."""
 
-    model_config = SettingsConfigDict(env_prefix="MAGIC_LINK_", env_file=".env", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="MAGIC_LINK_")
+    group = "magic_link"
 
     ttl: int = Field(default=300, ge=60, le=3600)
-
-
-def check_settings(_settings: Any) -> list[str]:
-    """Problems in MAGIC_LINK_* for the start-up report."""
-    try:
-        MagicLinkSettings()
-    except ValidationError as error:
-        return [f"MAGIC_LINK_{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()]
-    return []

@@ -12,14 +12,12 @@ from litestar import Request, Router, get, post
 from litestar.params import FromQuery
 from litestar.response import Template
 
-from app.auth.kit import Challenge
-from app.auth.second_factor import challenge_response
-from app.auth.web import DB, Auth, MaybePrincipal, request_meta
+from app.auth import DB, Auth, Challenge, MaybePrincipal, challenge_response, request_meta
 from app.core.errors import AppError, InvalidToken
 from app.core.redirects import safe_redirect
 from app.core.security import trusted_origins
 from app.core.ui import form_data, page, redirect
-from app.features.magic_link.service import MagicLinks
+from app.features.magic_link.service import service_for
 
 
 @get("/magic-link")
@@ -35,7 +33,9 @@ async def magic_link_submit(request: Request[Any, Any, Any], db: DB, auth: Auth)
     form = await form_data(request, ["email", "next"])
     target = safe_redirect(form["next"], trusted_origins(auth.settings), default="/")
     try:
-        await MagicLinks(auth).request(db, request_meta(request), form["email"], target if target != "/" else None)
+        await service_for(request.app).request(
+            db, request_meta(request), form["email"], target if target != "/" else None
+        )
     except AppError as error:
         status = 429 if error.status_code == 429 else 422
         errors = {"email": error.message} if error.field else {}
@@ -64,7 +64,7 @@ async def magic_link_sign_in(request: Request[Any, Any, Any], db: DB, auth: Auth
     form = await form_data(request, ["token", "next"])
     target = safe_redirect(form["next"], trusted_origins(auth.settings), default="/")
     try:
-        result = await MagicLinks(auth).sign_in(
+        result = await service_for(request.app).sign_in(
             db, request_meta(request), form["token"], replaces=principal.session_id if principal else None
         )
     except InvalidToken as error:

@@ -1,39 +1,41 @@
-"""OAuth / OpenID Connect sign-in: Google, GitHub, Microsoft, Apple, Discord, GitLab and any OIDC provider.
-
-Providers are switched on at run time by their OAUTH_* client ids and secrets. Built on authlib's
-httpx client and joserfc; state, PKCE S256 and nonce on every request; accounts keyed by
-(issuer, subject). See docs/oauth.md.
-"""
-
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from litestar import Router
 
-from app.auth.kit import AuthKit
-from app.core.features import Feature, NavEntry
+from app.auth import AuthKit
+from app.core.ui import UI, NavEntry
+from app.features.base import Feature, Paths
 from app.features.oauth.routes import API_HANDLERS
 from app.features.oauth.service import OAuthService
-from app.features.oauth.settings import OAuthSettings, check_settings
+from app.features.oauth.settings import OAuthSettings
 from app.features.oauth.views import PATH, VIEWS
+from app.features.oauth.web import STATE_KEY
+from app.settings import Settings
 
 HERE = Path(__file__).resolve().parent
 
 
-def _state(_settings: Any, auth: AuthKit) -> dict[str, Any]:
-    return {"oauth": OAuthService(auth, OAuthSettings())}
+def setup(kit: AuthKit, settings: Settings) -> Mapping[str, Any]:
+    """The feature's service, in app.state (see app.features.oauth.web.service_for)."""
+    return {STATE_KEY: OAuthService(kit, settings.feature(OAuthSettings))}
 
 
 FEATURE = Feature(
     name="oauth",
-    route_handlers=[*API_HANDLERS, Router("/", route_handlers=VIEWS, include_in_schema=False)],
-    templates_dir=HERE / "templates",
-    static_dir=HERE / "static",
-    stylesheets=["/static/oauth/oauth.css"],
-    migrations_dir=HERE / "migrations",
-    nav=[NavEntry("Sign-in methods", PATH)],
-    sign_in_options=["oauth/sign_in_options.html"],
-    check_settings=check_settings,
-    state=_state,
-    cross_site_posts=[f"/api/auth/callback/{name}" for name in ("apple",)],
+    routes=[*API_HANDLERS, Router("/", route_handlers=VIEWS, include_in_schema=False)],
+    templates=HERE / "templates",
+    static=HERE / "static",
+    migrations=HERE / "migrations",
+    settings=OAuthSettings,
+    setup=setup,
+    # Apple answers with a form_post from its own site.
+    paths=Paths(cross_site_posts=[f"/api/auth/callback/{name}" for name in ("apple",)]),
+    ui=UI(
+        nav=[NavEntry("Sign-in methods", PATH)],
+        slots={"sign_in": ["oauth/sign_in_options.html"]},
+        stylesheets=["/static/oauth/oauth.css"],
+        labels={"oauth": "Social sign-in"},
+    ),
 )

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.models import Account
+from app.auth import Account
 from app.core.crypto import SecretBox
 from app.core.db import utcnow
 from app.features.oauth.models import OAuthAccount

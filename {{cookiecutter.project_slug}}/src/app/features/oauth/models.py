@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.auth.models import Account, User  # noqa: F401 - the tables the foreign keys point at
+from app.auth import Account, User  # noqa: F401 - the tables the foreign keys point at
 from app.core.db import UTCDateTime, utcnow
 
 

@@ -11,8 +11,7 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import JSONBody
 
-from app.auth.schemas import iso
-from app.auth.web import DB, Auth, CurrentUser, request_meta
+from app.auth import DB, Auth, CurrentUser, iso, request_meta
 from app.core.errors import SessionNotFresh
 from app.core.openapi import raises
 from app.core.redirects import safe_redirect

@@ -19,9 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import hooks
-from app.auth.kit import AuthKit, SignInOutcome
-from app.auth.models import User
-from app.auth.sessions import Principal
+from app.auth import AuthKit, Principal, SignInOutcome, User
 from app.core.crypto import SecretBox, new_token
 from app.core.db import utcnow
 from app.core.errors import InvalidInput
@@ -64,7 +62,7 @@ class Finished:
 
 
 class OAuthService:
-    """The feature's rules; one instance per app, in `app.state.oauth`."""
+    """The feature's rules; one instance per app, built by the feature's setup (see web.service_for)."""
 
     def __init__(self, auth: AuthKit, oauth: OAuthSettings) -> None:
         self.auth = auth

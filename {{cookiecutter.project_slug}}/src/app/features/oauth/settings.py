@@ -6,19 +6,21 @@ the secret) must then be set too. Every problem is reported at start-up, all at 
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from app.settings import FeatureSettings, Settings
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-class OAuthSettings(BaseSettings):
+class OAuthSettings(FeatureSettings):
     """Settings of the OAuth / OpenID Connect sign-in feature."""
 
-    model_config = SettingsConfigDict(env_prefix="OAUTH_", env_file=".env", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="OAUTH_")
+    group = "oauth"
 
     google_client_id: str = ""
     google_client_secret: str = ""
@@ -49,6 +51,10 @@ class OAuthSettings(BaseSettings):
     state_ttl: int = Field(default=600, ge=60, le=3600)
     # Seconds allowed for each request to a provider.
     http_timeout: float = Field(default=10.0, gt=0, le=60)
+
+    def problems(self, settings: Settings) -> list[str]:
+        """Every inconsistency between the OAUTH_* variables (see `problems` below)."""
+        return problems(self, settings.app.is_production)
 
     def apple_key_pem(self) -> str:
         """The Apple signing key as PEM text, from OAUTH_APPLE_PRIVATE_KEY or the file it names."""
@@ -118,12 +124,3 @@ def _apple_problems(oauth: OAuthSettings) -> list[str]:
     if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
         found.append("OAUTH_APPLE_PRIVATE_KEY: Apple keys are P-256 (ES256) keys; this is another kind of key.")
     return found
-
-
-def check_settings(settings: Any) -> list[str]:
-    """Problems in OAUTH_* for the start-up report."""
-    try:
-        oauth = OAuthSettings()
-    except ValidationError as error:
-        return [f"OAUTH_{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()]
-    return problems(oauth, settings.app.is_production)

@@ -9,10 +9,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect
 
-from app.auth.guards import fresh_session
-from app.auth.kit import Challenge
-from app.auth.second_factor import challenge_response
-from app.auth.web import DB, Auth, CurrentUser, MaybePrincipal, request_meta
+from app.auth import DB, Auth, Challenge, CurrentUser, MaybePrincipal, challenge_response, fresh_session, request_meta
 from app.core.errors import AppError
 from app.core.redirects import safe_redirect
 from app.core.security import trusted_origins

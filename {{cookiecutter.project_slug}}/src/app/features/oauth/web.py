@@ -7,16 +7,20 @@ from typing import Any
 from litestar import Request
 from litestar.datastructures import Cookie
 
+from app.features.base import provider
 from app.features.oauth.service import OAuthService
 
 BINDING_COOKIE = "oauth_binding"
 BINDING_COOKIE_PRODUCTION = "__Host-oauth-binding"
 
 
+STATE_KEY = "oauth"
+service_for = provider(STATE_KEY, OAuthService)
+
+
 def oauth_service(request: Request[Any, Any, Any]) -> OAuthService:
-    """The app's OAuthService (built with the app, see FEATURE.state)."""
-    service: OAuthService = request.app.state.oauth
-    return service
+    """The app's OAuthService (built by the feature's setup)."""
+    return service_for(request.app)
 
 
 def _cookie_name(request: Request[Any, Any, Any]) -> str:

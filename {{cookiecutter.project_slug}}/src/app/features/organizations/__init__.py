@@ -8,18 +8,24 @@ sign-in the one the user last used becomes active again. See docs/organizations.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import col, select
 
-from app.auth.models import Session
+from app.auth import AuthKit, Session, SessionField
 from app.core.events import EventName
-from app.core.features import Feature, NavEntry, SessionField
+from app.core.ui import UI, NavEntry
+from app.features.base import Feature
 from app.features.organizations.invitation_views import INVITATION_VIEWS
 from app.features.organizations.lifecycle import on_session_created, on_user_deleted
 from app.features.organizations.models import ActiveOrganization, Member
 from app.features.organizations.routes import API
+from app.features.organizations.service import Organizations
 from app.features.organizations.views import PATH, VIEWS
+from app.features.organizations.web import STATE_KEY
+from app.settings import Settings
 
 HERE = Path(__file__).resolve().parent
 
@@ -40,16 +46,25 @@ ACTIVE_ORGANIZATION_ID = SessionField(
 )
 
 
+def setup(kit: AuthKit, settings: Settings) -> Mapping[str, Any]:
+    """The feature's service, in app.state (see app.features.organizations.web.service_for)."""
+    del settings  # no ORGANIZATIONS_* settings
+    return {STATE_KEY: Organizations(kit)}
+
+
 FEATURE = Feature(
     name="organizations",
-    route_handlers=[API, VIEWS, INVITATION_VIEWS],
-    templates_dir=HERE / "templates",
-    static_dir=HERE / "static",
-    migrations_dir=HERE / "migrations",
+    routes=[API, VIEWS, INVITATION_VIEWS],
+    templates=HERE / "templates",
+    static=HERE / "static",
+    migrations=HERE / "migrations",
+    setup=setup,
     listeners=[(EventName.SESSION_CREATED, on_session_created), (EventName.USER_DELETED, on_user_deleted)],
-    nav=[NavEntry("Organizations", PATH)],
-    header_items=["organizations/header.html"],
     session_fields=[ACTIVE_ORGANIZATION_ID],
-    scripts=["/static/organizations/organizations.js"],
-    stylesheets=["/static/organizations/organizations.css"],
+    ui=UI(
+        nav=[NavEntry("Organizations", PATH)],
+        slots={"header": ["organizations/header.html"]},
+        scripts=["/static/organizations/organizations.js"],
+        stylesheets=["/static/organizations/organizations.css"],
+    ),
 )

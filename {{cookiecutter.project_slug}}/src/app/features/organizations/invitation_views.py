@@ -14,7 +14,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery
 from litestar.response import Template
 
-from app.auth.web import DB, CurrentUser, MaybePrincipal, request_meta
+from app.auth import DB, CurrentUser, MaybePrincipal, request_meta
 from app.core.errors import AppError
 from app.core.ui import form_data, page, redirect
 from app.features.organizations import access

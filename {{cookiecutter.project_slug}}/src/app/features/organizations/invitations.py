@@ -15,8 +15,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.models import User
-from app.auth.sessions import Principal
+from app.auth import Principal, User
 from app.core.crypto import hash_token, new_token, usable_token
 from app.core.db import utcnow
 from app.core.events import RequestMeta

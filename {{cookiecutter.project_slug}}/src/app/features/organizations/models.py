@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.auth.models import Session, User  # noqa: F401 - the tables the foreign keys point at
+from app.auth import Session, User  # noqa: F401 - the tables the foreign keys point at
 from app.core.db import UTCDateTime, utcnow
 
 

@@ -14,7 +14,7 @@ from litestar import Request, Router, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 
-from app.auth.web import DB, CurrentUser, request_meta
+from app.auth import DB, CurrentUser, request_meta
 from app.core.errors import SessionNotFresh, TooManyAttempts
 from app.core.openapi import raises
 from app.features.organizations import schemas

@@ -6,8 +6,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from app.auth.models import User
-from app.auth.schemas import iso
+from app.auth import User, iso
 from app.features.organizations.models import Invitation, Member, Organization
 
 Text = Annotated[str, msgspec.Meta(max_length=4096)]

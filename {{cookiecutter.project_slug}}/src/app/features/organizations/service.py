@@ -16,9 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.kit import AuthKit
-from app.auth.models import Session, User
-from app.auth.sessions import Principal
+from app.auth import AuthKit, Principal, Session, User
 from app.core.db import utcnow
 from app.core.events import RequestMeta
 from app.features.organizations import access
@@ -71,7 +69,7 @@ def _active_query() -> Any:
 
 
 class Organizations:
-    """The feature's rules; one instance per app (see app.features.organizations.web.service_for)."""
+    """The feature's rules; one instance per app (built by the feature's setup; see web.service_for)."""
 
     def __init__(self, auth: AuthKit) -> None:
         self.auth = auth

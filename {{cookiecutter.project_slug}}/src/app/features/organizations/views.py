@@ -16,8 +16,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath
 from litestar.response import Template
 
-from app.auth.guards import fresh_session
-from app.auth.web import DB, CurrentUser, Resumed, request_meta
+from app.auth import DB, CurrentUser, Resumed, fresh_session, request_meta
 from app.core.errors import AppError
 from app.core.redirects import safe_redirect
 from app.core.ui import NOTICES, form_data, page, redirect

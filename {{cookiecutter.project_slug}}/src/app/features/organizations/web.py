@@ -13,33 +13,28 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.types import ASGIApp, Guard, Message, Receive, Scope, Send
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.sessions import Principal
+from app.auth import Principal
 from app.core.errors import Unauthorized
 from app.core.openapi import raises
 from app.core.security import SAFE_METHODS
+from app.features.base import provider
 from app.features.organizations import access
 from app.features.organizations.errors import NotPermitted, OrganizationNotFound
 from app.features.organizations.invitations import Invitations
 from app.features.organizations.service import Access, Organizations
 
-_STATE_KEY = "organizations"
 _ACCESS_KEY = "organization_access"
 ORG_PARAM = "org_id"
 
 
-def service_for(app: Litestar) -> Organizations:
-    """The app's Organizations, made on first use."""
-    service: Organizations | None = app.state.get(_STATE_KEY)
-    if service is None:
-        service = Organizations(app.state.auth)
-        app.state[_STATE_KEY] = service
-    return service
+STATE_KEY = "organizations"
+service_for = provider(STATE_KEY, Organizations)
 
 
 def provide_organizations(request: Request[Any, Any, Any]) -> Organizations:

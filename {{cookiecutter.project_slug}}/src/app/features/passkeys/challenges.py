@@ -8,20 +8,17 @@ accepted only with the cookie that asked for its challenge, and the row is delet
 
 from __future__ import annotations
 
-import hashlib
+import base64
 import json
 import secrets
-from datetime import timedelta
 
 from litestar.datastructures import Cookie
-from sqlalchemy import delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 from webauthn.helpers import base64url_to_bytes
 
-from app.auth.models import Verification
+from app.auth import AuthKit
 from app.core.crypto import hash_token, new_token
-from app.core.db import utcnow
-from app.core.errors import AppError
+from app.core.errors import AppError, InvalidToken
 
 CHALLENGE_TTL = 300
 COOKIE_NAME = "passkey_binding"
@@ -34,8 +31,9 @@ class InvalidChallenge(AppError):
     default_message = "This passkey request has expired or was already used. Try again."
 
 
-def _digest(challenge: bytes) -> str:
-    return hashlib.sha256(challenge).hexdigest()
+def _token(challenge: bytes) -> str:
+    """The challenge as a single-use token of the auth core (which stores only its hash)."""
+    return base64.urlsafe_b64encode(challenge).rstrip(b"=").decode()
 
 
 def client_challenge(client_data_b64: str) -> bytes:
@@ -50,8 +48,9 @@ def client_challenge(client_data_b64: str) -> bytes:
 class Challenges:
     """Issues and consumes challenges for one purpose each ("register", "sign-in", "second-factor")."""
 
-    def __init__(self, secure: bool) -> None:
+    def __init__(self, secure: bool, kit: AuthKit) -> None:
         self.secure = secure
+        self.kit = kit
         self.cookie_name = ("__Host-" if secure else "") + COOKIE_NAME
 
     def binding(self, cookie_value: str | None) -> tuple[str, Cookie | None]:
@@ -73,14 +72,8 @@ class Challenges:
     async def issue(self, db: AsyncSession, binding: str, purpose: str, payload: str = "") -> bytes:
         """A new random challenge for this browser; its hash is stored (committed by the caller)."""
         challenge = secrets.token_bytes(32)
-        db.add(
-            Verification(
-                purpose=PURPOSE_PREFIX + purpose,
-                identifier=hash_token(binding),
-                token_hash=_digest(challenge),
-                payload=payload,
-                expires_at=utcnow() + timedelta(seconds=CHALLENGE_TTL),
-            )
+        await self.kit.issue_token(
+            db, PURPOSE_PREFIX + purpose, hash_token(binding), CHALLENGE_TTL, payload, token=_token(challenge)
         )
         return challenge
 
@@ -88,18 +81,12 @@ class Challenges:
         """Use up the challenge a response answers; its payload. Commits, so a failed attempt burns it too."""
         if not binding:
             raise InvalidChallenge()
-        V = Verification.__table__.c  # type: ignore[attr-defined]  # noqa: N806
-        query = (
-            delete(Verification)
-            .where(
-                V.token_hash == _digest(challenge),
-                V.purpose == PURPOSE_PREFIX + purpose,
-                V.identifier == hash_token(binding),
+        try:
+            _, payload = await self.kit.consume_token(
+                db, PURPOSE_PREFIX + purpose, _token(challenge), identifier=hash_token(binding)
             )
-            .returning(V.payload, V.expires_at)
-        )
-        row = (await db.exec(query)).first()
-        await db.commit()
-        if row is None or row.expires_at <= utcnow():
-            raise InvalidChallenge()
-        return str(row.payload)
+        except InvalidToken:
+            raise InvalidChallenge() from None
+        finally:
+            await db.commit()  # a failed attempt burns the challenge too
+        return payload

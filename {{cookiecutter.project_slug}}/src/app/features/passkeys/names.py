@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.auth.devices import describe
+from app.auth import describe
 
 # A few well-known AAGUIDs (from the community list passkey-authenticator-aaguids); others fall back.
 KNOWN_AAGUIDS = {

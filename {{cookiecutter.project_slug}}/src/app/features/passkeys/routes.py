@@ -10,10 +10,17 @@ from litestar.datastructures import Cookie
 from litestar.di import Provide
 from litestar.params import JSONBody
 
-from app.auth.kit import Challenge
-from app.auth.schemas import user_json
-from app.auth.second_factor import challenge_response
-from app.auth.web import DB, Auth, CurrentUser, MaybePrincipal, request_meta, wants_token
+from app.auth import (
+    DB,
+    Auth,
+    Challenge,
+    CurrentUser,
+    MaybePrincipal,
+    challenge_response,
+    request_meta,
+    user_json,
+    wants_token,
+)
 from app.core.errors import AccountBanned, EmailNotVerified, SessionNotFresh, Vetoed
 from app.core.openapi import raises
 from app.core.redirects import safe_redirect

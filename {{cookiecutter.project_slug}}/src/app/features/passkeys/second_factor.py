@@ -18,10 +18,16 @@ from litestar.params import JSONBody
 from sqlalchemy import ColumnElement, exists
 from sqlmodel import col
 
-from app.auth import second_factor as gate
-from app.auth.schemas import user_json
-from app.auth.second_factor import InvalidSecondFactor, SecondFactorExpired
-from app.auth.web import DB, Auth, request_meta
+from app.auth import (
+    DB,
+    Auth,
+    InvalidSecondFactor,
+    SecondFactorExpired,
+    pending_token,
+    request_meta,
+    session_cookies,
+    user_json,
+)
 from app.core.errors import AccountBanned, TooManyAttempts, Vetoed
 from app.core.openapi import raises
 from app.core.redirects import safe_redirect
@@ -29,8 +35,9 @@ from app.core.security import trusted_origins
 from app.features.passkeys.challenges import InvalidChallenge
 from app.features.passkeys.models import Passkey
 from app.features.passkeys.service import SECOND_FACTOR, PasskeyNotFound, PasskeyRejected
-from app.features.passkeys.settings import current_settings
+from app.features.passkeys.settings import PasskeySettings
 from app.features.passkeys.web import PasskeyService, binding_cookie, provide_passkeys
+from app.settings import Settings
 
 
 class PasskeySecondFactor:
@@ -40,10 +47,9 @@ class PasskeySecondFactor:
     label = "Passkey"
     template = "passkeys/challenge.html"
 
-    @property
-    def offered(self) -> bool:
+    def offered(self, settings: Settings) -> bool:
         """When PASSKEYS_SECOND_FACTOR asks passkeys to be used after a password."""
-        return current_settings().second_factor
+        return settings.feature(PasskeySettings).second_factor
 
     def enrolled_when(self, user_id: ColumnElement[uuid.UUID]) -> ColumnElement[bool]:
         """A user with a passkey."""
@@ -72,7 +78,7 @@ async def second_factor_options(
     request: Request[Any, Any, Any], db: DB, auth: Auth, passkeys: PasskeyService
 ) -> Response[Any]:
     """Options for navigator.credentials.get(), limited to the pending user's passkeys."""
-    pending = await auth.pending_second_factor(db, gate.pending_token(request))
+    pending = await auth.pending_second_factor(db, pending_token(request))
     if pending is None:
         raise InvalidChallenge("Your sign-in has expired. Sign in again.")
     binding, cookie = passkeys.challenges.binding(binding_cookie(request, passkeys))
@@ -92,11 +98,11 @@ async def second_factor_verify(
     passkeys: PasskeyService,
 ) -> Response[Any]:
     """Finish the pending sign-in with one of its user's passkeys; a failure counts as a wrong code."""
-    token = gate.pending_token(request)
+    token = pending_token(request)
     meta = request_meta(request)
     try:  # the attempt spends a unit of the account's failed sign-in budget, as a code would
         pending = await auth.require_pending(db, token)
-    except gate.SecondFactorExpired:
+    except SecondFactorExpired:
         raise InvalidChallenge("Your sign-in has expired. Sign in again.") from None
     try:
         await passkeys.verify(
@@ -108,7 +114,7 @@ async def second_factor_verify(
     result = await auth.finish_second_factor(db, meta, token, "passkey")
     url = safe_redirect(data.callback_url, trusted_origins(auth.settings), default="/")
     body = {"redirect": True, "url": url, "token": None, "user": user_json(result.user)}
-    return Response(body, cookies=gate.session_cookies(request, result))
+    return Response(body, cookies=session_cookies(request, result))
 
 
 SECOND_FACTOR_HANDLERS = [second_factor_options, second_factor_verify]

@@ -32,9 +32,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from app.auth.kit import AuthKit, SignInOutcome
-from app.auth.models import User
-from app.auth.sessions import Principal
+from app.auth import AuthKit, Principal, SignInOutcome, User
 from app.core.db import utcnow
 from app.core.errors import AppError, EmailNotVerified, InvalidInput
 from app.core.events import EventName, RequestMeta
@@ -68,7 +66,7 @@ class PasskeyNotFound(AppError):
 
 
 async def count_passkeys(db: AsyncSession, user_id: uuid.UUID) -> int:
-    """The user's passkeys, each a way to sign in (Feature.sign_in_methods)."""
+    """The user's passkeys, each a way to sign in (counted by AuthKit.sign_in_methods, see the feature's setup)."""
     result = await db.exec(select(func.count()).select_from(Passkey).where(Passkey.user_id == user_id))
     return int(result.one())
 
@@ -116,7 +114,7 @@ class Passkeys:
     def __init__(self, auth: AuthKit, party: RelyingParty) -> None:
         self.auth = auth
         self.party = party
-        self.challenges = Challenges(secure=auth.sessions.secure)
+        self.challenges = Challenges(secure=auth.sessions.secure, kit=auth)
 
     # --- managing -------------------------------------------------------------------------
 

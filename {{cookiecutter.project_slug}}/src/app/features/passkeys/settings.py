@@ -7,21 +7,22 @@ Empty values follow APP_BASE_URL and APP_NAME.
 
 from __future__ import annotations
 
-import functools
 import ipaddress
-import os
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
+
+from app.settings import AppSettings, FeatureSettings, Settings
 
 
-class PasskeySettings(BaseSettings):
+class PasskeySettings(FeatureSettings):
     """Settings of the passkeys feature."""
 
-    model_config = SettingsConfigDict(env_prefix="PASSKEYS_", env_file=".env", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="PASSKEYS_")
+    group = "passkeys"
 
     rp_id: str = ""  # a domain: the host of APP_BASE_URL when empty
     rp_name: str = ""  # shown by the browser: APP_NAME when empty
@@ -37,19 +38,14 @@ class PasskeySettings(BaseSettings):
             return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
         return value
 
-
-def current_settings() -> PasskeySettings:
-    """PASSKEYS_* as set now (a changed variable shows at once, as tests rely on).
-
-    Parsing them means reading the environment and .env: milliseconds, on every password sign-in
-    (is a passkey asked for next?). They are parsed again only when a PASSKEYS_* variable changed.
-    """
-    return _parsed(tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("PASSKEYS_"))))
-
-
-@functools.lru_cache(maxsize=8)
-def _parsed(_: tuple[tuple[str, str], ...]) -> PasskeySettings:
-    return PasskeySettings()
+    def problems(self, settings: Settings) -> list[str]:
+        """The relying party's problems (see `_problems`), except on a development server on an IP address."""
+        derived_host = urlsplit(settings.app.base_url).hostname or ""
+        if not self.rp_id and not self.origins and _is_ip(derived_host) and not settings.app.is_production:
+            # A development server on http://127.0.0.1: the app runs, passkeys are simply not offered
+            # (their routes answer 503 with the reason). Set PASSKEYS_RP_ID, or use localhost, to use them.
+            return []
+        return _problems(self, settings.app)[1]
 
 
 @dataclass(frozen=True)
@@ -75,7 +71,7 @@ def _is_local(host: str) -> bool:
     return host == "localhost" or host.endswith(".localhost") or host == "127.0.0.1"
 
 
-def _problems(passkeys: PasskeySettings, app: Any) -> tuple[RelyingParty | None, list[str]]:
+def _problems(passkeys: PasskeySettings, app: AppSettings) -> tuple[RelyingParty | None, list[str]]:
     base = urlsplit(app.base_url)
     rp_id = (passkeys.rp_id or base.hostname or "").lower()
     origins = tuple(passkeys.origins) or (f"{base.scheme}://{base.netloc}",)
@@ -112,24 +108,9 @@ def _problems(passkeys: PasskeySettings, app: Any) -> tuple[RelyingParty | None,
     return party, []
 
 
-def relying_party(settings: Any, passkeys: PasskeySettings | None = None) -> RelyingParty:
-    """The relying party for these app settings; ValueError listing the problems otherwise."""
-    party, found = _problems(passkeys or PasskeySettings(), settings.app)
+def relying_party(settings: Settings) -> RelyingParty:
+    """The relying party for these settings; ValueError listing the problems otherwise."""
+    party, found = _problems(settings.feature(PasskeySettings), settings.app)
     if party is None:
         raise ValueError("; ".join(found))
     return party
-
-
-def check_settings(settings: Any) -> list[str]:
-    """Problems in PASSKEYS_* for the start-up report."""
-    try:
-        passkeys = PasskeySettings()
-    except ValidationError as error:
-        return [f"PASSKEYS_{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()]
-    found = _problems(passkeys, settings.app)[1]
-    derived_host = urlsplit(settings.app.base_url).hostname or ""
-    if not passkeys.rp_id and not passkeys.origins and _is_ip(derived_host) and settings.app.env != "production":
-        # A development server on http://127.0.0.1: the app runs, passkeys are simply not offered
-        # (their routes answer 503 with the reason). Set PASSKEYS_RP_ID, or use localhost, to use them.
-        return []
-    return found

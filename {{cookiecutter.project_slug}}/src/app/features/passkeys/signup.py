@@ -14,13 +14,14 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.kit import SignInResult
+from app.auth import SignInResult
 from app.core.crypto import hash_token
 from app.core.errors import AppError, InvalidToken
 from app.core.events import RequestMeta
 from app.features.passkeys.challenges import client_challenge
 from app.features.passkeys.service import PasskeyRejected, Passkeys, _response_part
-from app.features.passkeys.settings import current_settings
+from app.features.passkeys.settings import PasskeySettings
+from app.settings import Settings
 
 TOKEN_PURPOSE = "passkey-sign-up"  # noqa: S105 - a name, not a secret
 CEREMONY = "sign-up"
@@ -32,9 +33,9 @@ class SignUpDisabled(AppError):
     default_message = "Signing up with a passkey is not available here."
 
 
-def sign_up_allowed() -> bool:
-    """Whether PASSKEYS_ALLOW_SIGN_UP is on (read when asked, so a changed setting shows at once)."""
-    return current_settings().allow_sign_up
+def sign_up_allowed(settings: Settings) -> bool:
+    """Whether PASSKEYS_ALLOW_SIGN_UP is on."""
+    return settings.feature(PasskeySettings).allow_sign_up
 
 
 class PasskeySignUps:
@@ -45,7 +46,7 @@ class PasskeySignUps:
         self.auth = passkeys.auth
 
     def _check_allowed(self) -> None:
-        if not sign_up_allowed():
+        if not self.passkeys.party.allow_sign_up:
             raise SignUpDisabled()
 
     async def request(self, db: AsyncSession, meta: RequestMeta, name: str, email: str) -> str:

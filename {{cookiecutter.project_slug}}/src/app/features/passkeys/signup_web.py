@@ -10,8 +10,7 @@ from litestar.di import Provide
 from litestar.params import FromQuery, JSONBody
 from litestar.response import Template
 
-from app.auth.schemas import user_json
-from app.auth.web import DB, Auth, MaybePrincipal, request_meta
+from app.auth import DB, Auth, MaybePrincipal, request_meta, user_json
 from app.core.errors import AppError, InvalidToken, TooManyAttempts, Vetoed
 from app.core.openapi import raises
 from app.core.ui import form_data, page, redirect
@@ -85,7 +84,7 @@ async def api_finish(
 @get("/sign-up/passkey", include_in_schema=False)
 async def sign_up_page(request: Request[Any, Any, Any], principal: MaybePrincipal) -> Any:
     """Name and address for a passkey account."""
-    if not sign_up_allowed():
+    if not sign_up_allowed(request.app.state.settings):
         raise SignUpDisabled()
     if principal is not None:
         return redirect(request, "/")
@@ -120,7 +119,7 @@ async def finish_page(
 ) -> Template:
     """The page behind the emailed link: one button creates the passkey and the account."""
     found = await PasskeySignUps(passkeys).pending(db, token)
-    if found is None or not sign_up_allowed():
+    if found is None or not sign_up_allowed(request.app.state.settings):
         return page(request, "passkeys/sign_up_finish.html", status_code=400, invalid=True)
     return page(request, "passkeys/sign_up_finish.html", token=token, email=found[0], name=found[1])
 

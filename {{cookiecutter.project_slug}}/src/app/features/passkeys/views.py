@@ -14,10 +14,7 @@ from litestar.di import Provide
 from litestar.params import FromPath
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.account_views import render_security
-from app.auth.guards import fresh_session
-from app.auth.sessions import Principal
-from app.auth.web import DB, Control, CurrentUser, request_meta
+from app.auth import DB, Control, CurrentUser, Principal, fresh_session, render_security, request_meta
 from app.core.errors import AppError
 from app.core.ui import NOTICES, form_data, redirect
 from app.features.passkeys.service import user_passkeys

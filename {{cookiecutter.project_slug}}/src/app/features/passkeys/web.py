@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from litestar import Request
 from litestar.di import NamedDependency
 
-from app.auth.kit import AuthKit
+from app.auth import AuthKit
 from app.core.errors import AppError
 from app.core.openapi import raises
-from app.features.passkeys.service import Passkeys
+from app.features.passkeys.service import Passkeys, count_passkeys
 from app.features.passkeys.settings import relying_party
+from app.settings import Settings
 
 
 class PasskeysMisconfigured(AppError):
@@ -21,20 +22,25 @@ class PasskeysMisconfigured(AppError):
     default_message = "Passkeys are not available: the server's PASSKEYS_* settings are not valid."
 
 
-_instances: WeakKeyDictionary[AuthKit, Passkeys] = WeakKeyDictionary()
+STATE_KEY = "passkeys"
+
+
+def setup(kit: AuthKit, settings: Settings) -> Mapping[str, Any]:
+    """The feature's service, in app.state; or, when PASSKEYS_* do not describe a relying party
+    (a development server on an IP address, where browsers make no passkeys), the reason."""
+    kit.count_sign_in_methods_with(count_passkeys)
+    try:
+        return {STATE_KEY: Passkeys(kit, relying_party(settings))}
+    except ValueError as error:  # reported at start-up too, except on a development IP address
+        return {STATE_KEY: PasskeysMisconfigured(f"Passkeys are not available: {error}")}
 
 
 @raises(PasskeysMisconfigured)
 def provide_passkeys(request: Request[Any, Any, Any]) -> Passkeys:
-    """Dependency: the app's passkey service (the relying party is read from settings once)."""
-    auth: AuthKit = request.app.state.auth
-    service = _instances.get(auth)
-    if service is None:
-        try:
-            party = relying_party(auth.settings)
-        except ValueError as error:  # reported at start-up too (`check_settings`); never a bare 500
-            raise PasskeysMisconfigured(f"Passkeys are not available: {error}") from error
-        service = _instances[auth] = Passkeys(auth, party)
+    """Dependency: the app's passkey service; 503 with the reason when passkeys cannot work here."""
+    service: Passkeys | PasskeysMisconfigured = request.app.state[STATE_KEY]
+    if isinstance(service, PasskeysMisconfigured):
+        raise service
     return service
 
 

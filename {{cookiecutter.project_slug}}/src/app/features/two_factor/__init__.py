@@ -1,22 +1,18 @@
-"""Two-step verification: an authenticator app (TOTP) and single-use recovery codes.
-
-The codes are checked on the core's sign-in challenge (app.auth.second_factor) after every
-first factor: password, magic link and social sign-in alike. See docs/two-factor.md.
-"""
-
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.sessions import Principal
-from app.core.features import Feature
-from app.core.ui import NOTICES
+from app.auth import AuthKit, Principal
+from app.core.ui import NOTICES, UI, Section
+from app.features.base import Feature
 from app.features.two_factor.routes import API
-from app.features.two_factor.service import RecoveryCodeFactor, TotpFactor, status
+from app.features.two_factor.service import STATE_KEY, RecoveryCodeFactor, TotpFactor, TwoFactorService, status
 from app.features.two_factor.views import VIEWS
+from app.settings import Settings
 
 HERE = Path(__file__).resolve().parent
 
@@ -34,15 +30,23 @@ async def security_context(db: AsyncSession, principal: Principal) -> dict[str, 
     return {"enabled": current.enabled, "recovery_codes_left": current.recovery_codes_left}
 
 
+def setup(kit: AuthKit, settings: Settings) -> Mapping[str, Any]:
+    """The feature's service, in app.state (see app.features.two_factor.service.service_for)."""
+    del settings  # no TWO_FACTOR_* settings
+    return {STATE_KEY: TwoFactorService(kit)}
+
+
 FEATURE = Feature(
     name="two_factor",
-    route_handlers=[API, VIEWS],
-    templates_dir=HERE / "templates",
-    static_dir=HERE / "static",
-    migrations_dir=HERE / "migrations",
+    routes=[API, VIEWS],
+    templates=HERE / "templates",
+    static=HERE / "static",
+    migrations=HERE / "migrations",
+    setup=setup,
     second_factors=[TotpFactor(), RecoveryCodeFactor()],
-    security_sections=["two_factor/security_section.html"],
-    security_context=security_context,
-    scripts=["/static/two_factor/two-factor.js"],
-    stylesheets=["/static/two_factor/two-factor.css"],
+    ui=UI(
+        sections=[Section("two_factor", "two_factor/security_section.html", security_context)],
+        scripts=["/static/two_factor/two-factor.js"],
+        stylesheets=["/static/two_factor/two-factor.css"],
+    ),
 )

@@ -16,15 +16,25 @@ from litestar import Request, Response, Router, post
 from litestar.params import JSONBody
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.kit import SignInResult
-from app.auth.schemas import user_json
-from app.auth.second_factor import InvalidSecondFactor, SecondFactorExpired, pending_token, session_cookies
-from app.auth.sessions import Principal
-from app.auth.web import DB, Auth, CurrentUser, MaybePrincipal, request_meta, wants_token
+from app.auth import (
+    DB,
+    Auth,
+    CurrentUser,
+    InvalidSecondFactor,
+    MaybePrincipal,
+    Principal,
+    SecondFactorExpired,
+    SignInResult,
+    pending_token,
+    request_meta,
+    session_cookies,
+    user_json,
+    wants_token,
+)
 from app.core.db import utcnow
 from app.core.errors import AccountBanned, SessionNotFresh, TooManyAttempts, Unauthorized, Vetoed
 from app.core.openapi import raises
-from app.features.two_factor.service import TwoFactorAlreadyEnabled, TwoFactorNotEnabled, TwoFactorService
+from app.features.two_factor.service import TwoFactorAlreadyEnabled, TwoFactorNotEnabled, TwoFactorService, service_for
 
 Text = Annotated[str, msgspec.Meta(max_length=4096)]
 
@@ -54,7 +64,7 @@ async def enable(
     request: Request[Any, Any, Any], data: JSONBody[PasswordBody], db: DB, auth: Auth, user: CurrentUser
 ) -> dict[str, Any]:
     """A new key (`totpURI`) and recovery codes (`backupCodes`); on after the first verified code."""
-    service = TwoFactorService(auth)
+    service = service_for(request.app)
     user = await _authorized(service, db, user, data.password)
     enrolment, codes = await service.enable_with_codes(db, user)
     return {"totpURI": enrolment.uri, "backupCodes": codes}
@@ -66,7 +76,7 @@ async def get_totp_uri(
     request: Request[Any, Any, Any], data: JSONBody[PasswordBody], db: DB, auth: Auth, user: CurrentUser
 ) -> dict[str, Any]:
     """The otpauth:// URI of the user's key (to add it to another device)."""
-    service = TwoFactorService(auth)
+    service = service_for(request.app)
     user = await _authorized(service, db, user, data.password)
     row = await service.row(db, user.user_id)
     if row is None:
@@ -80,7 +90,7 @@ async def disable(
     request: Request[Any, Any, Any], data: JSONBody[PasswordBody], db: DB, auth: Auth, user: CurrentUser
 ) -> dict[str, Any]:
     """Turn 2FA off: key, recovery codes and trusted browsers go."""
-    service = TwoFactorService(auth)
+    service = service_for(request.app)
     user = await _authorized(service, db, user, data.password)
     await service.disable(db, request_meta(request), user)
     return {"status": True}
@@ -92,7 +102,7 @@ async def generate_backup_codes(
     request: Request[Any, Any, Any], data: JSONBody[PasswordBody], db: DB, auth: Auth, user: CurrentUser
 ) -> dict[str, Any]:
     """A new set of recovery codes; the old set stops working."""
-    service = TwoFactorService(auth)
+    service = service_for(request.app)
     user = await _authorized(service, db, user, data.password)
     codes = await service.regenerate(db, request_meta(request), user)
     return {"status": True, "backupCodes": codes}
@@ -112,7 +122,7 @@ async def verify_totp(
     request: Request[Any, Any, Any], data: JSONBody[CodeBody], db: DB, auth: Auth, principal: MaybePrincipal
 ) -> Response[Any]:
     """Finish a pending sign-in with a TOTP code, or (signed in) confirm the set-up."""
-    service = TwoFactorService(auth)
+    service = service_for(request.app)
     token = pending_token(request)
     if token or principal is None:
         result = await service.verify_totp(db, request_meta(request), token, data.code, data.trust_device)
@@ -130,7 +140,7 @@ async def verify_backup_code(
     token = pending_token(request)
     if not token:
         raise Unauthorized("No sign-in is waiting for a second step.")
-    result = await TwoFactorService(auth).verify_recovery_code(
+    result = await service_for(request.app).verify_recovery_code(
         db, request_meta(request), token, data.code, data.trust_device
     )
     return _signed_in(request, result)

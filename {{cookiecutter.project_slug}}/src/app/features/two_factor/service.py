@@ -20,15 +20,14 @@ from sqlalchemy import ColumnElement, and_, delete, exists, func, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.kit import AuthKit, SignInResult
-from app.auth.models import User
-from app.auth.second_factor import InvalidSecondFactor
-from app.auth.sessions import Principal
+from app.auth import AuthKit, InvalidSecondFactor, Principal, SignInResult, User
 from app.core.crypto import SecretBox, hash_token
 from app.core.db import utcnow
 from app.core.errors import AppError, InvalidInput
 from app.core.events import RequestMeta
+from app.features.base import provider
 from app.features.two_factor.models import RecoveryCode, TwoFactor
+from app.settings import Settings
 
 TOTP = "totp"
 RECOVERY_CODE = "recovery_code"
@@ -342,7 +341,11 @@ class TotpFactor:
     name = TOTP
     label = "Authenticator app"
     template = "two_factor/challenge_totp.html"
-    offered = True
+
+    def offered(self, settings: Settings) -> bool:
+        """Always, once enrolled."""
+        del settings
+        return True
 
     def enrolled_when(self, user_id: ColumnElement[uuid.UUID]) -> ColumnElement[bool]:
         """A confirmed authenticator app."""
@@ -355,7 +358,11 @@ class RecoveryCodeFactor:
     name = RECOVERY_CODE
     label = "Recovery code"
     template = "two_factor/challenge_recovery.html"
-    offered = True
+
+    def offered(self, settings: Settings) -> bool:
+        """Always, once enrolled."""
+        del settings
+        return True
 
     def enrolled_when(self, user_id: ColumnElement[uuid.UUID]) -> ColumnElement[bool]:
         """TOTP is on and at least one code is unused."""
@@ -364,3 +371,7 @@ class RecoveryCodeFactor:
 
 def _totp_on(user_id: ColumnElement[uuid.UUID]) -> ColumnElement[bool]:
     return exists().where(TF.user_id == user_id, TF.enabled)
+
+
+STATE_KEY = "two_factor"
+service_for = provider(STATE_KEY, TwoFactorService)

@@ -10,28 +10,31 @@ from typing import Any
 
 from litestar import Request, Response, Router, get, post
 
-from app.auth.guards import fresh_session
-from app.auth.second_factor import SecondFactorExpired, pending_token, session_cookies
-from app.auth.second_factor_views import challenge_page
-from app.auth.web import DB, Auth, CurrentUser, request_meta
+from app.auth import (
+    DB,
+    Auth,
+    CurrentUser,
+    SecondFactorExpired,
+    challenge_page,
+    fresh_session,
+    pending_token,
+    request_meta,
+    session_cookies,
+)
 from app.core.errors import AppError
 from app.core.redirects import safe_redirect
 from app.core.security import trusted_origins
 from app.core.ui import form_data, page, redirect
-from app.features.two_factor.service import TwoFactorService
+from app.features.two_factor.service import service_for
 
 SECURITY_PAGE = "/account/security"
 SETUP_PAGE = "/account/two-factor/setup"
 
 
-def _service(auth: Auth) -> TwoFactorService:
-    return TwoFactorService(auth)
-
-
 @get(SETUP_PAGE)
 async def setup_page(request: Request[Any, Any, Any], db: DB, auth: Auth, user: CurrentUser) -> Any:
     """The QR code and key of a set-up in progress (or back to the security page)."""
-    service = _service(auth)
+    service = service_for(request.app)
     row = await service.row(db, user.user_id)
     if row is None or row.enabled:
         return redirect(request, SECURITY_PAGE)
@@ -42,7 +45,7 @@ async def setup_page(request: Request[Any, Any, Any], db: DB, auth: Auth, user: 
 async def setup_submit(request: Request[Any, Any, Any], db: DB, auth: Auth, user: CurrentUser) -> Any:
     """Start setting up an authenticator app: a new key, shown as a QR code and in text."""
     try:
-        enrolment = await _service(auth).start(db, user)
+        enrolment = await service_for(request.app).start(db, user)
     except AppError:
         return redirect(request, SECURITY_PAGE)
     return page(request, "two_factor/setup.html", enrolment=enrolment)
@@ -52,7 +55,7 @@ async def setup_submit(request: Request[Any, Any, Any], db: DB, auth: Auth, user
 async def confirm_submit(request: Request[Any, Any, Any], db: DB, auth: Auth, user: CurrentUser) -> Any:
     """Switch it on with a code from the app; show the recovery codes once."""
     form = await form_data(request, ["code"])
-    service = _service(auth)
+    service = service_for(request.app)
     try:
         codes = await service.confirm(db, request_meta(request), user, form["code"])
     except AppError as error:
@@ -73,7 +76,7 @@ async def confirm_submit(request: Request[Any, Any, Any], db: DB, auth: Auth, us
 async def regenerate_submit(request: Request[Any, Any, Any], db: DB, auth: Auth, user: CurrentUser) -> Any:
     """A new set of recovery codes; the old ones stop working."""
     try:
-        codes = await _service(auth).regenerate(db, request_meta(request), user)
+        codes = await service_for(request.app).regenerate(db, request_meta(request), user)
     except AppError:
         return redirect(request, SECURITY_PAGE)
     return page(request, "two_factor/recovery_codes.html", codes=codes, just_enabled=False)
@@ -83,7 +86,7 @@ async def regenerate_submit(request: Request[Any, Any, Any], db: DB, auth: Auth,
 async def disable_submit(request: Request[Any, Any, Any], db: DB, auth: Auth, user: CurrentUser) -> Response[Any]:
     """Turn two-step verification off."""
     try:
-        await _service(auth).disable(db, request_meta(request), user)
+        await service_for(request.app).disable(db, request_meta(request), user)
     except AppError:
         return redirect(request, SECURITY_PAGE)
     return redirect(request, SECURITY_PAGE, notice="two-factor-disabled")
@@ -92,7 +95,7 @@ async def disable_submit(request: Request[Any, Any, Any], db: DB, auth: Auth, us
 async def _challenge(request: Request[Any, Any, Any], db: DB, auth: Auth, factor: str) -> Any:
     form = await form_data(request, ["code", "trust_device", "next"])
     target = safe_redirect(form["next"], trusted_origins(auth.settings), default="/")
-    service = _service(auth)
+    service = service_for(request.app)
     verify = service.verify_totp if factor == "totp" else service.verify_recovery_code
     try:
         result = await verify(
