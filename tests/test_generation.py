@@ -179,6 +179,44 @@ def test_mypy_strict(baker: Baker, venv_for: VenvFor, combo: Combo) -> None:
 
 @bake
 @by_combo
+def test_import_rules(baker: Baker, venv_for: VenvFor, combo: Combo) -> None:
+    """`make lint`'s import-linter contracts: core -> auth -> features, no feature imports another."""
+    baked = baker(combo)
+    lint = "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())"
+    output = run_in_project(venv_for(baked), baked.work, ["-c", lint, "--no-cache"])
+    assert "0 broken" in output, output
+
+
+# What the optional features are called in code, paths and words; none of it may remain in the
+# core, the auth core or the shared templates once they are all off.
+FEATURE_WORDS = re.compile(
+    r"magic.?link|passkey|webauthn|oauth|openid|organi[sz]ation|two.?factor|totp|api.?key|jwt|jwks",
+    re.IGNORECASE,
+)
+# Better Auth's protocol words for the second step (its clients match on them): the core's own.
+FEATURE_WORDS_ALLOWED = ("INVALID_TWO_FACTOR_COOKIE", "twoFactorRedirect", "twoFactorMethods")
+
+
+@bake
+def test_with_every_feature_off_nothing_names_one(baker: Baker) -> None:
+    (combo,) = [combo for combo in COMBOS if combo.id == "all-off"]
+    app = baker(combo).work / "src" / "app"
+    assert not list((app / "features").glob("*/")), "feature folders left in the all-off bake"
+    found = []
+    for path in sorted(app.rglob("*")):
+        if not path.is_file() or path.suffix not in {".py", ".html", ".js", ".css", ".txt", ".mako"}:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            checked = line
+            for allowed in FEATURE_WORDS_ALLOWED:
+                checked = checked.replace(allowed, "")
+            if FEATURE_WORDS.search(checked):
+                found.append(f"{path.relative_to(app)}:{number}: {line.strip()}")
+    assert not found, "\n".join(found)
+
+
+@bake
+@by_combo
 def test_project_tests(baker: Baker, venv_for: VenvFor, combo: Combo) -> None:
     baked = baker(combo)
     # The PostgreSQL combination runs the suite on the real services: PostgreSQL, and Redis and

@@ -58,7 +58,7 @@ class Feature:
     cli: Sequence[click.Command] = ()
     # Second factors the sign-in challenge offers (see app.auth.SecondFactor).
     second_factors: Sequence[SecondFactor] = ()
-    # Credentials other than the session (API keys ...), see app.auth.Authenticator.
+    # Credentials other than the session (keys for scripts ...), see app.auth.Authenticator.
     authenticators: Sequence[Authenticator] = ()
     # Fields of every signed-in session, read by the session lookup itself (see app.auth.SessionField).
     session_fields: Sequence[SessionField] = ()
