@@ -81,6 +81,15 @@ def is_htmx(request: Request[Any, Any, Any]) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
+def flash_cookie(notice: str) -> Cookie:
+    """The cookie that carries `notice` (a NOTICES key) to the next full page for a minute; '' clears it.
+
+    Unlike app.core.cookies' cookies it keeps one name and no Secure flag in every environment:
+    it holds only a key into NOTICES, nothing worth protecting.
+    """
+    return Cookie(key=FLASH_COOKIE, value=notice, max_age=60 if notice else 0, path="/", httponly=True, samesite="lax")
+
+
 def page(
     request: Request[Any, Any, Any],
     template: str,
@@ -100,7 +109,7 @@ def page(
     notice = NOTICES.get(request.cookies.get(FLASH_COOKIE, "")) if full_page else None
     cookie_list = list(cookies)
     if notice:
-        cookie_list.append(Cookie(key=FLASH_COOKIE, value="", max_age=0, path="/", httponly=True, samesite="lax"))
+        cookie_list.append(flash_cookie(""))
     common: dict[str, Any] = {
         "user": request.scope.get("user"),
         "app_name": state.settings.app.name,
@@ -135,7 +144,7 @@ def redirect(
     """303 to `location`; for htmx a full navigation through HX-Redirect. `notice` is a NOTICES key."""
     cookie_list = list(cookies)
     if notice:
-        cookie_list.append(Cookie(key=FLASH_COOKIE, value=notice, max_age=60, path="/", httponly=True, samesite="lax"))
+        cookie_list.append(flash_cookie(notice))
     if is_htmx(request):  # a header carries Latin-1 only: percent-encoded as Litestar encodes Location
         return Response(None, status_code=200, headers={"HX-Redirect": url_quote(location)}, cookies=cookie_list)
     return Redirect(location, status_code=303, cookies=cookie_list)
