@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import urlencode
 
 from litestar import Request, Response
@@ -90,7 +90,6 @@ class InvalidSecondFactor(AppError):
     code = "INVALID_CODE"
     status_code = 401
     default_message = "That code is not correct."
-    FIELD: ClassVar[str] = "code"
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.kit import AuthKit, SignInResult
-from app.auth.models import User
 from app.auth.second_factor import InvalidSecondFactor
 from app.auth.sessions import Principal
 from app.core.crypto import SecretBox, hash_token
@@ -329,11 +328,6 @@ class TwoFactorService:
             return await self.auth.fail_second_factor(db, meta, pending_token, RECOVERY_CODE)
         except InvalidSecondFactor as error:
             raise InvalidSecondFactor(error.message.replace("code", "recovery code", 1), field="code") from None
-
-    async def user_email(self, db: AsyncSession, user_id: uuid.UUID) -> str:
-        """For the setup page's account name."""
-        user = await db.get(User, user_id)
-        return user.email if user else ""
 
 
 class TotpFactor:
