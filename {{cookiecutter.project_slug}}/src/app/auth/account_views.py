@@ -15,7 +15,7 @@ from app.auth import flows
 from app.auth.guards import fresh_session
 from app.auth.web import DB, Auth, Control, CurrentUser, Resumed, request_meta
 from app.core.errors import AppError, InvalidInput
-from app.core.ui import form_data, page, redirect
+from app.core.ui import form_data, form_error, form_error_status, page, redirect
 
 ACCOUNT_PAGE = "/account"
 SECURITY_PAGE = "/account/security"
@@ -29,17 +29,13 @@ SECURITY_FORMS = {
 }
 
 
-def _error_context(error: AppError, form: dict[str, str], section: str) -> dict[str, Any]:
-    """What re-rendering a form with its error needs: what was typed (never passwords), the message."""
+def _error_context(
+    error: AppError, form: dict[str, str], section: str, renamed: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """What re-rendering a form of `section` with its error needs (see app.core.ui.form_error)."""
     if error.status_code in (401, 403):
         raise error  # sign-in or re-authentication first: the error handler redirects
-    return {
-        "status_code": 429 if error.status_code == 429 else 422,
-        "form": {k: v for k, v in form.items() if "password" not in k.lower()},
-        "errors": {error.field: error.message} if error.field else {},
-        "form_error": None if error.field else error.message,
-        "section": section,
-    }
+    return {"status_code": form_error_status(error), **form_error(error, form, renamed), "section": section}
 
 
 def _error(
@@ -143,10 +139,9 @@ async def change_password_submit(
             form["revoke_others"] == "on",
         )
     except AppError as error:
-        fields = {"currentPassword": "current_password", "newPassword": "new_password"}
-        if isinstance(error, InvalidInput) and error.field in fields:
-            error = InvalidInput(error.message, field=fields[error.field])
-        return await render_security(request, db, sessions, user, **_error_context(error, form, "password"))
+        renamed = {"currentPassword": "current_password", "newPassword": "new_password"}
+        context = _error_context(error, form, "password", renamed)
+        return await render_security(request, db, sessions, user, **context)
     cookie = auth.sessions.cookie(result.token, result.session.persistent, result.session.expires_at)
     return redirect(request, "/account/security", notice="password-changed", cookies=[cookie])
 

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import urlencode
 
 from litestar import Request, Response
@@ -32,6 +32,7 @@ from sqlmodel.sql.expression import Select
 
 from app.auth.devices import DeviceInfo, describe
 from app.auth.models import PendingSignIn, TrustedDevice, User
+from app.core.cookies import Cookies
 from app.core.crypto import Signer, hash_token, new_token, usable_token
 from app.core.db import utcnow
 from app.core.errors import AppError, wants_json
@@ -88,7 +89,6 @@ class InvalidSecondFactor(AppError):
     code = "INVALID_CODE"
     status_code = 401
     default_message = "That code is not correct."
-    FIELD: ClassVar[str] = "code"
 
 
 @dataclass(frozen=True)
@@ -109,10 +109,9 @@ class SecondFactorGate:
     def __init__(self, settings: Settings, factors: list[SecondFactor]) -> None:
         self.factors = factors
         self.settings = settings
-        production = settings.app.is_production
-        self.secure = production
-        self.pending_cookie_name = "__Host-pending_sign_in" if production else "pending_sign_in"
-        self.trust_cookie_name = "__Host-trusted_device" if production else "trusted_device"
+        self.cookies = Cookies(settings.app)
+        self.pending_cookie_name = self.cookies.name("pending_sign_in")
+        self.trust_cookie_name = self.cookies.name("trusted_device")
         self._trust_signer = Signer(
             settings.secrets.secret_key, "trusted-device", settings.secrets.secret_key_fallbacks
         )
@@ -290,39 +289,15 @@ class SecondFactorGate:
 
     def pending_cookie(self, token: str) -> Cookie:
         """The browser's handle on its pending sign-in: HttpOnly, `__Host-` in production, 5 minutes."""
-        return Cookie(
-            key=self.pending_cookie_name,
-            value=token,
-            max_age=PENDING_TTL,
-            path="/",
-            httponly=True,
-            secure=self.secure,
-            samesite="lax",
-        )
+        return self.cookies.make("pending_sign_in", token, max_age=PENDING_TTL)
 
     def clear_pending_cookie(self) -> Cookie:
         """Expire the pending cookie (after success, cancel or expiry)."""
-        return Cookie(
-            key=self.pending_cookie_name,
-            value="",
-            max_age=0,
-            path="/",
-            httponly=True,
-            secure=self.secure,
-            samesite="lax",
-        )
+        return self.cookies.expired("pending_sign_in")
 
     def trust_cookie(self, value: str) -> Cookie:
         """The trusted-device cookie, kept TRUST_DAYS."""
-        return Cookie(
-            key=self.trust_cookie_name,
-            value=value,
-            max_age=TRUST_DAYS * 86400,
-            path="/",
-            httponly=True,
-            secure=self.secure,
-            samesite="lax",
-        )
+        return self.cookies.make("trusted_device", value, max_age=TRUST_DAYS * 86400)
 
 
 def pending_token(request: Request[Any, Any, Any]) -> str:

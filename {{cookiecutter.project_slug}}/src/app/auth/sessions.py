@@ -26,6 +26,7 @@ from sqlmodel import select as select_models
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth.models import Session, User
+from app.core.cookies import Cookies
 from app.core.crypto import Signer, hash_token, new_token, usable_token
 from app.core.db import DirectReader, KeyedLookup, utcnow
 from app.core.events import RequestMeta
@@ -154,10 +155,9 @@ class SessionManager:
         )
         self._update_age = timedelta(seconds=self.auth.session_update_age)
         self._max_age = timedelta(seconds=self.auth.session_max_age)
-        production = settings.app.is_production
-        self.cookie_name = "__Host-session" if production else "session"
-        self.cache_cookie_name = "__Host-session_cache" if production else "session_cache"
-        self.secure = production
+        self.cookies = Cookies(settings.app)
+        self.cookie_name = self.cookies.name("session")
+        self.cache_cookie_name = self.cookies.name("session_cache")
         # Verified cache cookies by value: (principal, token binding, expiry); see read_cache_cookie.
         self._cache_memo: dict[tuple[str, str], tuple[Principal, float]] = {}
         # Principals by the looked-up row's values (see _principal).
@@ -275,26 +275,15 @@ class SessionManager:
         if persistent:
             end = expires_at or utcnow() + timedelta(seconds=self.auth.session_max_age)
             max_age = max(0, int((end - utcnow()).total_seconds()))
-        return Cookie(
-            key=self.cookie_name,
-            value=token,
-            max_age=max_age,
-            path="/",
-            httponly=True,
-            secure=self.secure,
-            samesite="lax",
-        )
+        return self.cookies.make("session", token, max_age=max_age)
 
     def clear_cookies(self) -> list[Cookie]:
         """Expire the session cookie (and its cache) in the browser."""
-        return [self._expired(self.cookie_name), self.clear_cache_cookie()]
+        return [self.cookies.expired("session"), self.clear_cache_cookie()]
 
     def clear_cache_cookie(self) -> Cookie:
         """Expire the cache cookie only: the next request reads the session row again (after re-auth)."""
-        return self._expired(self.cache_cookie_name)
-
-    def _expired(self, name: str) -> Cookie:
-        return Cookie(key=name, value="", max_age=0, path="/", httponly=True, secure=self.secure, samesite="lax")
+        return self.cookies.expired("session_cache")
 
     def cache_cookie(self, principal: Principal, token: str) -> Cookie:
         """A signed snapshot of the principal for this token, valid for AUTH_COOKIE_CACHE_MAX_AGE seconds."""
@@ -303,15 +292,7 @@ class SessionManager:
         data["_exp"] = int(time.time()) + self.auth.cookie_cache_max_age
         data["_tok"] = _cache_binding(token)
         value = self._cache_signer.sign(json.dumps(data, separators=(",", ":")).encode().hex())
-        return Cookie(
-            key=self.cache_cookie_name,
-            value=value,
-            max_age=self.auth.cookie_cache_max_age,
-            path="/",
-            httponly=True,
-            secure=self.secure,
-            samesite="lax",
-        )
+        return self.cookies.make("session_cache", value, max_age=self.auth.cookie_cache_max_age)
 
     def read_cache_cookie(self, value: str, token: str) -> Principal | None:
         """The principal from a valid, unexpired cache cookie made for this token, else None.

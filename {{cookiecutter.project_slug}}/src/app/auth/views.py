@@ -12,10 +12,10 @@ from app.auth import flows
 from app.auth.kit import Challenge
 from app.auth.second_factor import challenge_response
 from app.auth.web import DB, Auth, CurrentUser, MaybePrincipal, request_meta
-from app.core.errors import AppError, InvalidInput, InvalidToken
+from app.core.errors import AppError, InvalidToken
 from app.core.redirects import safe_redirect
 from app.core.security import trusted_origins
-from app.core.ui import form_data, page, redirect
+from app.core.ui import form_data, form_error, form_error_status, page, redirect
 
 NO_STORE = {"cache-control": "no-store"}
 
@@ -25,21 +25,15 @@ def _next(request: Request[Any, Any, Any], auth: Auth, value: str | None = None)
 
 
 def _form_error(
-    request: Request[Any, Any, Any], template: str, error: AppError, form: dict[str, str], **context: Any
+    request: Request[Any, Any, Any],
+    template: str,
+    error: AppError,
+    form: dict[str, str],
+    renamed: dict[str, str] | None = None,
+    **context: Any,
 ) -> Template:
     """Re-render a form with the error next to its field (or on top), keeping what was typed."""
-    kept = {k: v for k, v in form.items() if "password" not in k.lower()}
-    errors = {error.field: error.message} if error.field else {}
-    status = 429 if error.status_code == 429 else 422
-    return page(
-        request,
-        template,
-        status_code=status,
-        form=kept,
-        errors=errors,
-        form_error=None if error.field else error.message,
-        **context,
-    )
+    return page(request, template, status_code=form_error_status(error), **form_error(error, form, renamed), **context)
 
 
 @get("/sign-in", name="sign-in")
@@ -182,9 +176,8 @@ async def reset_password_submit(request: Request[Any, Any, Any], db: DB, auth: A
     except InvalidToken:
         return page(request, "auth/reset_password.html", status_code=400, invalid=True)
     except AppError as error:
-        if error.field == "newPassword":
-            error = InvalidInput(error.message, field="password")
-        return _form_error(request, "auth/reset_password.html", error, {}, token=form["token"])
+        renamed = {"newPassword": "password"}
+        return _form_error(request, "auth/reset_password.html", error, {}, renamed, token=form["token"])
     return redirect(request, "/sign-in", notice="password-reset", cookies=auth.sessions.clear_cookies())
 
 

@@ -1,9 +1,9 @@
 """The app's cookies: one place decides their name, prefix and flags.
 
-In production every cookie of the app is `__Host-<name>`: Secure, Path=/, no Domain, so that no
-other host (a sibling subdomain) can set or shadow it. Elsewhere (http://localhost) the plain
-name, without Secure, so that development over http works. All are HttpOnly (no script reads
-them) and SameSite=Lax unless a caller needs otherwise.
+In production every cookie of the app (but the flash notice, see app.core.ui) is `__Host-<name>`:
+Secure, Path=/, no Domain, so that no other host (a sibling subdomain) can set or shadow it.
+Elsewhere (http://localhost) the plain name, without Secure, so that development over http works.
+All are HttpOnly (no script reads them) and SameSite=Lax unless a caller asks for Strict.
 """
 
 from __future__ import annotations
@@ -27,16 +27,14 @@ class Cookies:
         """The cookie's name in this environment: `__Host-<base>` in production."""
         return f"__Host-{base}" if self.secure else base
 
-    def make(
-        self, base: str, value: str, *, max_age: int | None = None, http_only: bool = True, same_site: SameSite = "lax"
-    ) -> Cookie:
+    def make(self, base: str, value: str, *, max_age: int | None = None, same_site: SameSite = "lax") -> Cookie:
         """A cookie named `base` (prefixed in production) holding `value`; a session cookie without `max_age`."""
         return Cookie(
             key=self.name(base),
             value=value,
             max_age=max_age,
             path="/",
-            httponly=http_only,
+            httponly=True,
             secure=self.secure,
             samesite=same_site,
         )

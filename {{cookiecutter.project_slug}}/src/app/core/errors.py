@@ -84,10 +84,6 @@ class Unauthorized(AppError):
     default_message = "Sign in to continue."
 
 
-class SignInRequired(Unauthorized):
-    """On an HTML page: redirect to sign-in and come back afterwards."""
-
-
 class SessionNotFresh(AppError):
     """A sensitive action on a session that was not signed in (or re-authenticated) recently.
 

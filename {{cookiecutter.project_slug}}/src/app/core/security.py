@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from litestar.config.csrf import CSRFConfig
 from litestar.types import Message, Scope
 
+from app.core.cookies import Cookies
 from app.core.errors import InvalidOrigin
 from app.core.gate import step_headers
 from app.settings import Settings
@@ -173,11 +174,11 @@ class OriginCheck:
 
 def csrf_config(settings: Settings) -> CSRFConfig:
     """CSRF tokens for HTML forms and htmx requests; the JSON API is covered by the origin check."""
-    production = settings.app.is_production
+    cookies = Cookies(settings.app)
     return CSRFConfig(
         secret=settings.secrets.secret_key,
-        cookie_name="__Host-csrftoken" if production else "csrftoken",
-        cookie_secure=production,
+        cookie_name=cookies.name("csrftoken"),
+        cookie_secure=cookies.secure,
         cookie_httponly=True,
         cookie_samesite="lax",
         header_name="x-csrftoken",

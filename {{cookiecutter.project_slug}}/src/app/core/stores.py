@@ -45,7 +45,6 @@ class RedisHealth:
         self.where = url.split("@")[-1]  # never the password
         self.retry_seconds = retry_seconds
         self._retry_at = 0.0  # when to try again (app.core.clock); 0: Redis answers
-        self.outages = 0
 
     @property
     def up(self) -> bool:
@@ -54,7 +53,6 @@ class RedisHealth:
 
     def failed(self, error: BaseException) -> None:
         if self._retry_at == 0.0:
-            self.outages += 1
             logger.error(
                 "Redis at %s does not answer (%s: %s): rate limits, budgets and kept forms count in this "
                 "process until it does; trying again every %s s",

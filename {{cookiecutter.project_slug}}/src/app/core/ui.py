@@ -1,4 +1,4 @@
-"""Rendering pages: the template engine set-up, the common page context, flash notices, htmx redirects.
+"""Rendering pages: the template engine set-up, the common page context, flash notices, htmx redirects, form errors.
 
 Pages are full documents; with htmx (`hx-boost` on the body) the same response replaces the
 body in place, so a form keeps working without JavaScript and shows inline errors with it.
@@ -20,6 +20,8 @@ from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 from litestar.utils import url_quote
 from markupsafe import Markup
+
+from app.core.errors import AppError
 
 FLASH_COOKIE = "flash"
 # Flash notices are keys into this table, never text from the request, so they cannot inject content.
@@ -143,6 +145,15 @@ def is_htmx(request: Request[Any, Any, Any]) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
+def flash_cookie(notice: str) -> Cookie:
+    """The cookie that carries `notice` (a NOTICES key) to the next full page for a minute; '' clears it.
+
+    Unlike app.core.cookies' cookies it keeps one name and no Secure flag in every environment:
+    it holds only a key into NOTICES, nothing worth protecting.
+    """
+    return Cookie(key=FLASH_COOKIE, value=notice, max_age=60 if notice else 0, path="/", httponly=True, samesite="lax")
+
+
 def page(
     request: Request[Any, Any, Any],
     template: str,
@@ -163,7 +174,7 @@ def page(
     notice = NOTICES.get(request.cookies.get(FLASH_COOKIE, "")) if full_page else None
     cookie_list = list(cookies)
     if notice:
-        cookie_list.append(Cookie(key=FLASH_COOKIE, value="", max_age=0, path="/", httponly=True, samesite="lax"))
+        cookie_list.append(flash_cookie(""))
     common: dict[str, Any] = {
         "user": request.scope.get("user"),
         "app_name": state.settings.app.name,
@@ -198,10 +209,34 @@ def redirect(
     """303 to `location`; for htmx a full navigation through HX-Redirect. `notice` is a NOTICES key."""
     cookie_list = list(cookies)
     if notice:
-        cookie_list.append(Cookie(key=FLASH_COOKIE, value=notice, max_age=60, path="/", httponly=True, samesite="lax"))
+        cookie_list.append(flash_cookie(notice))
     if is_htmx(request):  # a header carries Latin-1 only: percent-encoded as Litestar encodes Location
         return Response(None, status_code=200, headers={"HX-Redirect": url_quote(location)}, cookies=cookie_list)
     return Redirect(location, status_code=303, cookies=cookie_list)
+
+
+def form_error(
+    error: AppError, form: Mapping[str, Any] | None = None, renamed: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """A service's error as the context of the form re-rendered with it (see form_error_status).
+
+    The message goes next to its field (`errors`), or above the form (`form_error`) when it names
+    none; `renamed` maps the service's field names (the JSON API's `newPassword`) to the form's.
+    With `form`, what was typed is kept, passwords never.
+    """
+    field = (renamed or {}).get(error.field, error.field) if error.field else None
+    context: dict[str, Any] = {
+        "errors": {field: error.message} if field else {},
+        "form_error": None if field else error.message,
+    }
+    if form is not None:
+        context["form"] = {k: v for k, v in form.items() if "password" not in k.lower()}
+    return context
+
+
+def form_error_status(error: AppError) -> int:
+    """The status of a form re-rendered with a service's error: 429 when over a limit, else 422."""
+    return 429 if error.status_code == 429 else 422
 
 
 async def form_data(request: Request[Any, Any, Any], fields: Sequence[str]) -> dict[str, str]:

@@ -20,7 +20,7 @@ from litestar.response import Template
 from app.auth import DB, CurrentUser, Resumed, fresh_session, request_meta
 from app.core.db import utcnow
 from app.core.errors import InvalidInput
-from app.core.ui import NOTICES, page, redirect
+from app.core.ui import NOTICES, form_error, page, redirect
 from app.features.api_keys.models import ApiKey
 from app.features.api_keys.scopes import SCOPES
 from app.features.api_keys.service import ApiKeys
@@ -100,18 +100,8 @@ async def create_api_key_submit(request: Request[Any, Any, Any], db: DB, user: C
         expires_in = int(expires) * 86400 if expires else None
         key_row, key = await api_keys.create(db, request_meta(request), user, name, scopes, expires_in)
     except InvalidInput as error:
-        field = {"expiresIn": "expires"}.get(error.field or "", error.field)
-        errors = {field: error.message} if field else {}
-        return await _render(
-            request,
-            db,
-            user,
-            api_keys,
-            status_code=422,
-            form=form,
-            errors=errors,
-            form_error=None if field else error.message,
-        )
+        context = form_error(error, renamed={"expiresIn": "expires"})
+        return await _render(request, db, user, api_keys, status_code=422, form=form, **context)
     return await _render(request, db, user, api_keys, new_key=key, new_key_name=key_row.name)
 
 

@@ -16,7 +16,7 @@ from app.auth import DB, Auth, Challenge, MaybePrincipal, challenge_response, re
 from app.core.errors import AppError, InvalidToken
 from app.core.redirects import safe_redirect
 from app.core.security import trusted_origins
-from app.core.ui import form_data, page, redirect
+from app.core.ui import form_data, form_error, form_error_status, page, redirect
 from app.features.magic_link.service import service_for
 
 
@@ -37,17 +37,8 @@ async def magic_link_submit(request: Request[Any, Any, Any], db: DB, auth: Auth)
             db, request_meta(request), form["email"], target if target != "/" else None
         )
     except AppError as error:
-        status = 429 if error.status_code == 429 else 422
-        errors = {"email": error.message} if error.field else {}
-        return page(
-            request,
-            "magic_link/request.html",
-            status_code=status,
-            form=form,
-            errors=errors,
-            form_error=None if error.field else error.message,
-            next=target,
-        )
+        context = form_error(error, form)  # the only field it can name is the address
+        return page(request, "magic_link/request.html", status_code=form_error_status(error), **context, next=target)
     return page(request, "magic_link/request.html", sent=True, form=form, next=target)
 
 

@@ -10,8 +10,7 @@ from litestar.datastructures import Cookie
 from app.features.base import provider
 from app.features.oauth.service import OAuthService
 
-BINDING_COOKIE = "oauth_binding"
-BINDING_COOKIE_PRODUCTION = "__Host-oauth-binding"
+BINDING_COOKIE = "oauth-binding"  # `__Host-oauth-binding` in production (see app.core.cookies)
 
 
 STATE_KEY = "oauth"
@@ -23,24 +22,12 @@ def oauth_service(request: Request[Any, Any, Any]) -> OAuthService:
     return service_for(request.app)
 
 
-def _cookie_name(request: Request[Any, Any, Any]) -> str:
-    return BINDING_COOKIE_PRODUCTION if request.app.state.settings.app.is_production else BINDING_COOKIE
-
-
 def binding(request: Request[Any, Any, Any]) -> str | None:
     """The value that ties an authorization request to this browser (None if it has none yet)."""
-    return request.cookies.get(_cookie_name(request))
+    return request.cookies.get(oauth_service(request).auth.cookies.name(BINDING_COOKIE))
 
 
 def binding_cookie(request: Request[Any, Any, Any], value: str) -> Cookie:
     """HttpOnly, SameSite=Lax (sent on the provider's top-level redirect back), short-lived."""
-    production = request.app.state.settings.app.is_production
-    return Cookie(
-        key=_cookie_name(request),
-        value=value,
-        max_age=oauth_service(request).oauth.state_ttl,
-        path="/",
-        secure=production,
-        httponly=True,
-        samesite="lax",
-    )
+    service = oauth_service(request)
+    return service.auth.cookies.make(BINDING_COOKIE, value, max_age=service.oauth.state_ttl)

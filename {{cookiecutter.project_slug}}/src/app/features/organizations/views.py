@@ -19,7 +19,7 @@ from litestar.response import Template
 from app.auth import DB, CurrentUser, Resumed, fresh_session, request_meta
 from app.core.errors import AppError
 from app.core.redirects import safe_redirect
-from app.core.ui import NOTICES, form_data, page, redirect
+from app.core.ui import NOTICES, form_data, form_error, page, redirect
 from app.features.organizations import access
 from app.features.organizations.errors import OrganizationNotFound
 from app.features.organizations.invitations import Invitations
@@ -61,14 +61,6 @@ def org_path(organization_id: uuid.UUID | str, section: str = "general") -> str:
     return f"{PATH}/{organization_id}{SECTIONS[section]}"
 
 
-def _errors(error: AppError) -> dict[str, Any]:
-    """An error as the page context of a re-rendered form."""
-    return {
-        "errors": {error.field: error.message} if error.field else {},
-        "form_error": None if error.field else error.message,
-    }
-
-
 async def fresh_here(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """`fresh_session` for a page whose path holds an id: come back to the same page, form kept."""
     checked = fresh_session(connection.scope["path"])(connection, handler)
@@ -97,7 +89,7 @@ async def create_organization_submit(request: Request[Any, Any, Any], db: DB, us
     try:
         org = await orgs.create(db, request_meta(request), user, form["name"], form["slug"], form["logo"])
     except AppError as error:
-        return page(request, "organizations/new.html", status_code=422, form=form, **_errors(error))
+        return page(request, "organizations/new.html", status_code=422, **form_error(error, form))
     return redirect(request, org_path(org.id), notice="organization-created")
 
 
@@ -157,7 +149,7 @@ async def update_submit(
     try:
         await orgs.update(db, request_meta(request), caller, form["name"], form["slug"], form["logo"])
     except AppError as error:
-        return await _settings(request, db, caller, orgs, invitations, "general", 422, form=form, **_errors(error))
+        return await _settings(request, db, caller, orgs, invitations, "general", 422, **form_error(error, form))
     return redirect(request, org_path(caller.organization_id), notice="organization-saved")
 
 
@@ -236,7 +228,7 @@ async def invite_submit(
     try:
         await invitations.invite(db, request_meta(request), caller, user.name, form["email"], form["role"])
     except AppError as error:
-        return await _settings(request, db, caller, orgs, invitations, "invitations", 422, form=form, **_errors(error))
+        return await _settings(request, db, caller, orgs, invitations, "invitations", 422, **form_error(error, form))
     return redirect(request, org_path(caller.organization_id, "invitations"), notice="invitation-sent")
 
 

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from webauthn.helpers import base64url_to_bytes
 
 from app.auth import AuthKit
+from app.core.cookies import Cookies
 from app.core.crypto import hash_token, new_token
 from app.core.errors import AppError, InvalidToken
 
@@ -48,26 +49,17 @@ def client_challenge(client_data_b64: str) -> bytes:
 class Challenges:
     """Issues and consumes challenges for one purpose each ("register", "sign-in", "second-factor")."""
 
-    def __init__(self, secure: bool, kit: AuthKit) -> None:
-        self.secure = secure
+    def __init__(self, cookies: Cookies, kit: AuthKit) -> None:
+        self.cookies = cookies
         self.kit = kit
-        self.cookie_name = ("__Host-" if secure else "") + COOKIE_NAME
+        self.cookie_name = cookies.name(COOKIE_NAME)
 
     def binding(self, cookie_value: str | None) -> tuple[str, Cookie | None]:
         """The browser's binding token, and the cookie to set when it had none (or a malformed one)."""
         if cookie_value and 20 <= len(cookie_value) <= 128 and cookie_value.replace("-", "").replace("_", "").isalnum():
             return cookie_value, None
         token = new_token()
-        cookie = Cookie(
-            key=self.cookie_name,
-            value=token,
-            path="/",
-            httponly=True,
-            secure=self.secure,
-            samesite="strict",
-            max_age=24 * 3600,
-        )
-        return token, cookie
+        return token, self.cookies.make(COOKIE_NAME, token, max_age=24 * 3600, same_site="strict")
 
     async def issue(self, db: AsyncSession, binding: str, purpose: str, payload: str = "") -> bytes:
         """A new random challenge for this browser; its hash is stored (committed by the caller)."""

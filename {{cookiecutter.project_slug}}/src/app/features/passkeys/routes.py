@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, Router, get, post, route
-from litestar.datastructures import Cookie
 from litestar.di import Provide
 from litestar.params import JSONBody
 
@@ -25,7 +24,7 @@ from app.core.errors import AccountBanned, EmailNotVerified, SessionNotFresh, Ve
 from app.core.openapi import raises
 from app.core.redirects import safe_redirect
 from app.core.security import trusted_origins
-from app.core.ui import FLASH_COOKIE
+from app.core.ui import flash_cookie
 from app.features.passkeys.challenges import InvalidChallenge
 from app.features.passkeys.models import Passkey
 from app.features.passkeys.service import (
@@ -106,8 +105,7 @@ async def verify_registration(
         db, request_meta(request), user, binding_cookie(request, passkeys), data.response, data.name
     )
     # The page reloads after this answer and shows the notice (a key into app.core.ui.NOTICES).
-    notice = Cookie(key=FLASH_COOKIE, value="passkey-added", max_age=60, path="/", httponly=True, samesite="lax")
-    return Response(passkey_json(passkey), cookies=[notice])
+    return Response(passkey_json(passkey), cookies=[flash_cookie("passkey-added")])
 
 
 @route("/generate-authenticate-options", http_method=["GET", "POST"], status_code=200)

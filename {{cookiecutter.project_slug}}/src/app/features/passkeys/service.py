@@ -114,7 +114,7 @@ class Passkeys:
     def __init__(self, auth: AuthKit, party: RelyingParty) -> None:
         self.auth = auth
         self.party = party
-        self.challenges = Challenges(secure=auth.sessions.secure, kit=auth)
+        self.challenges = Challenges(auth.cookies, kit=auth)
 
     # --- managing -------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from litestar.response import Template
 from app.auth import DB, Auth, MaybePrincipal, request_meta, user_json
 from app.core.errors import AppError, InvalidToken, TooManyAttempts, Vetoed
 from app.core.openapi import raises
-from app.core.ui import form_data, page, redirect
+from app.core.ui import form_data, form_error, form_error_status, page, redirect
 from app.features.passkeys.challenges import InvalidChallenge
 from app.features.passkeys.service import DuplicatePasskey, PasskeyRejected
 from app.features.passkeys.signup import PasskeySignUps, SignUpDisabled, sign_up_allowed
@@ -100,16 +100,7 @@ async def sign_up_submit(request: Request[Any, Any, Any], db: DB, passkeys: Pass
     except SignUpDisabled:
         raise
     except AppError as error:
-        status = 429 if error.status_code == 429 else 422
-        errors = {error.field: error.message} if error.field else {}
-        return page(
-            request,
-            "passkeys/sign_up.html",
-            status_code=status,
-            form=form,
-            errors=errors,
-            form_error=None if error.field else error.message,
-        )
+        return page(request, "passkeys/sign_up.html", status_code=form_error_status(error), **form_error(error, form))
     return page(request, "passkeys/sign_up.html", sent=True, email=email)
 
 

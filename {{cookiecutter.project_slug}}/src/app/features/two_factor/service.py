@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, and_, delete, exists, func, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth import AuthKit, InvalidSecondFactor, Principal, SignInResult, User
+from app.auth import AuthKit, InvalidSecondFactor, Principal, SignInResult
 from app.core.crypto import SecretBox, hash_token
 from app.core.db import utcnow
 from app.core.errors import AppError, InvalidInput
@@ -328,11 +328,6 @@ class TwoFactorService:
             return await self.auth.fail_second_factor(db, meta, pending_token, RECOVERY_CODE)
         except InvalidSecondFactor as error:
             raise InvalidSecondFactor(error.message.replace("code", "recovery code", 1), field="code") from None
-
-    async def user_email(self, db: AsyncSession, user_id: uuid.UUID) -> str:
-        """For the setup page's account name."""
-        user = await db.get(User, user_id)
-        return user.email if user else ""
 
 
 class TotpFactor:

@@ -24,7 +24,7 @@ from app.auth import (
 from app.core.errors import AppError
 from app.core.redirects import safe_redirect
 from app.core.security import trusted_origins
-from app.core.ui import form_data, page, redirect
+from app.core.ui import form_data, form_error_status, page, redirect
 from app.features.two_factor.service import service_for
 
 SECURITY_PAGE = "/account/security"
@@ -108,14 +108,13 @@ async def _challenge(request: Request[Any, Any, Any], db: DB, auth: Auth, factor
             notice = "second-factor-too-many"
         return redirect(request, "/sign-in", notice=notice, cookies=cookies)
     except AppError as error:
-        status = 429 if error.status_code == 429 else 422
         kept = {"trust_device": form["trust_device"]}
         return await challenge_page(
             request,
             db,
             auth,
             target,
-            status_code=status,
+            status_code=form_error_status(error),
             form=kept,
             factor_errors={factor: error.message},
             open_factor=factor,
