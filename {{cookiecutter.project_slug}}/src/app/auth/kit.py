@@ -184,6 +184,7 @@ class AuthKit:
         method: str,
         email_verified: bool = False,
         user_id: uuid.UUID | None = None,
+        image: str | None = None,
     ) -> User:
         """Add a user in the caller's transaction: the team's hooks around it, `user.created` after.
 
@@ -192,7 +193,7 @@ class AuthKit:
         """
         ctx = hooks.HookContext(db, meta)
         await hooks.before_user_create(ctx, name, email)
-        user = User(name=name, email=email, email_verified=email_verified)
+        user = User(name=name, email=email, email_verified=email_verified, image=image)
         if user_id is not None:
             user.id = user_id
         db.add(user)

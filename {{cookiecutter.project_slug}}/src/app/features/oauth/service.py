@@ -18,12 +18,11 @@ from authlib.common.security import generate_token
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app import hooks
 from app.auth import AuthKit, Principal, SignInOutcome, User
 from app.core.crypto import SecretBox, new_token
 from app.core.db import utcnow
 from app.core.errors import InvalidInput
-from app.core.events import EventName, RequestMeta
+from app.core.events import RequestMeta
 from app.features.oauth import states
 from app.features.oauth.accounts import LinkedAccounts
 from app.features.oauth.client import ProviderClient, ProviderError
@@ -349,21 +348,9 @@ class OAuthService:
             name = self.auth.clean_name(profile.name or "")
         except InvalidInput:
             name = email.split("@")[0][:100]
-        ctx = hooks.HookContext(db, meta)
-        await hooks.before_user_create(ctx, name, email)
-        user = User(name=name, email=email, email_verified=True, image=profile.image)
-        db.add(user)
-        await db.flush()
-        await self.auth.record(
-            db,
-            EventName.USER_CREATED,
-            meta,
-            actor=user.id,
-            target_type="user",
-            target_id=user.id,
-            method=f"oauth:{provider.name}",
+        user = await self.auth.create_user(
+            db, meta, name=name, email=email, method=f"oauth:{provider.name}", email_verified=True, image=profile.image
         )
-        await hooks.after_user_create(ctx, user)
         return user, True
 
     # --- account page --------------------------------------------------------------------
