@@ -16,7 +16,7 @@ from litestar.response import Template
 from app.auth.guards import fresh_session
 from app.auth.web import DB, Control, CurrentUser, request_meta
 from app.core.errors import SessionNotFound
-from app.core.ui import NOTICES, form_data, is_htmx, redirect
+from app.core.ui import form_data, is_htmx, redirect
 
 SECURITY_PAGE = "/account/security"
 ROW_ID_PREFIX = "session-"
@@ -40,7 +40,7 @@ async def revoke_session_submit(
         await sessions.revoke(db, request_meta(request), user, uuid.UUID(form["session"]))
     except (ValueError, SessionNotFound):
         notice = "session-gone"  # signed out meanwhile (or not theirs): the row goes either way
-    if (row := _row_swap(request, NOTICES[notice])) is not None:
+    if (row := _row_swap(request, request.app.state.ui.notices[notice])) is not None:
         return row
     return redirect(request, SECURITY_PAGE, notice=notice)
 

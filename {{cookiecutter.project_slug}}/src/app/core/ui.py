@@ -24,7 +24,8 @@ from markupsafe import Markup
 from app.core.errors import AppError
 
 FLASH_COOKIE = "flash"
-# Flash notices are keys into this table, never text from the request, so they cannot inject content.
+# Flash notices are keys into this table (and the features' UI.notices), never text from the
+# request, so they cannot inject content.
 NOTICES: dict[str, str] = {
     "signed-out": "You are signed out.",
     "password-changed": "Your password has been changed.",
@@ -87,6 +88,8 @@ class UI:
     stylesheets: Sequence[str] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
     globals: Mapping[str, Any] = field(default_factory=dict)
+    # Flash notices the part shows after a redirect (key -> text), besides the core's NOTICES.
+    notices: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         unknown = set(self.slots) - set(SLOTS)
@@ -105,6 +108,7 @@ class UI:
             stylesheets=[href for part in parts for href in part.stylesheets],
             labels={k: v for part in parts for k, v in part.labels.items()},
             globals={k: v for part in parts for k, v in part.globals.items()},
+            notices=NOTICES | {k: v for part in parts for k, v in part.notices.items()},
         )
 
 
@@ -171,7 +175,7 @@ def page(
     state = request.app.state
     ui: UI = state.ui
     full_page = not is_htmx(request) or request.headers.get("hx-boosted") == "true"
-    notice = NOTICES.get(request.cookies.get(FLASH_COOKIE, "")) if full_page else None
+    notice = ui.notices.get(request.cookies.get(FLASH_COOKIE, "")) if full_page else None
     cookie_list = list(cookies)
     if notice:
         cookie_list.append(flash_cookie(""))

@@ -7,7 +7,7 @@ from app.core.ui import UI, NavEntry
 from app.features.api_keys.routes import API
 from app.features.api_keys.service import ApiKeys
 from app.features.api_keys.settings import ApiKeySettings
-from app.features.api_keys.views import PATH, VIEWS
+from app.features.api_keys.views import NOTICES, PATH, VIEWS
 from app.features.api_keys.web import AUTHENTICATOR, STATE_KEY
 from app.features.base import Feature
 from app.settings import Settings
@@ -36,5 +36,6 @@ FEATURE = Feature(
         nav=[NavEntry("API keys", PATH)],
         scripts=["/static/api_keys/api-keys.js"],
         stylesheets=["/static/api_keys/api-keys.css"],
+        notices=NOTICES,
     ),
 )

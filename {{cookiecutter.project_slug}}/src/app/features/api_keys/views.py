@@ -20,7 +20,7 @@ from litestar.response import Template
 from app.auth import DB, CurrentUser, Resumed, fresh_session, request_meta
 from app.core.db import utcnow
 from app.core.errors import InvalidInput
-from app.core.ui import NOTICES, form_error, page, redirect
+from app.core.ui import form_error, page, redirect
 from app.features.api_keys.models import ApiKey
 from app.features.api_keys.scopes import SCOPES
 from app.features.api_keys.service import ApiKeys
@@ -28,7 +28,7 @@ from app.features.api_keys.web import provide_api_keys
 
 PATH = "/account/api-keys"
 TEMPLATE = "api_keys/api_keys.html"
-NOTICES["api-key-revoked"] = "The key has been revoked: requests made with it are refused from now on."
+NOTICES = {"api-key-revoked": "The key has been revoked: requests made with it are refused from now on."}  # UI.notices
 Keys = NamedDependency[ApiKeys]
 # (form value in days, label); "" never expires.
 EXPIRY_CHOICES = [("", "Never"), ("7", "In 7 days"), ("30", "In 30 days"), ("90", "In 90 days"), ("365", "In a year")]

@@ -23,7 +23,7 @@ from app.features.organizations.lifecycle import on_session_created, on_user_del
 from app.features.organizations.models import ActiveOrganization, Member
 from app.features.organizations.routes import API
 from app.features.organizations.service import Organizations
-from app.features.organizations.views import PATH, VIEWS
+from app.features.organizations.views import NOTICES, PATH, VIEWS
 from app.features.organizations.web import STATE_KEY
 from app.settings import Settings
 
@@ -66,5 +66,6 @@ FEATURE = Feature(
         slots={"header": ["organizations/header.html"]},
         scripts=["/static/organizations/organizations.js"],
         stylesheets=["/static/organizations/organizations.css"],
+        notices=NOTICES,
     ),
 )

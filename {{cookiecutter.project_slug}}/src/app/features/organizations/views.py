@@ -19,7 +19,7 @@ from litestar.response import Template
 from app.auth import DB, CurrentUser, Resumed, fresh_session, request_meta
 from app.core.errors import AppError
 from app.core.redirects import safe_redirect
-from app.core.ui import NOTICES, form_data, form_error, page, redirect
+from app.core.ui import form_data, form_error, page, redirect
 from app.features.organizations import access
 from app.features.organizations.errors import OrganizationNotFound
 from app.features.organizations.invitations import Invitations
@@ -39,21 +39,19 @@ Caller = NamedDependency[Access]
 SECTIONS = {"general": "", "members": "/members", "invitations": "/invitations"}
 
 
-# Flash notices (keys into the core's table): shown once on the next page, never from a query string.
-NOTICES.update(
-    {
-        "organization-created": "The organization is created, and active for this session.",
-        "organization-joined": "Welcome: you are now a member.",
-        "organization-saved": "The organization's settings are saved.",
-        "member-role-changed": "The role has been changed.",
-        "member-removed": "The member has been removed.",
-        "organization-left": "You have left the organization.",
-        "invitation-sent": "The invitation is on its way.",
-        "invitation-resent": "The invitation has been sent again, with a new link.",
-        "invitation-canceled": "The invitation has been canceled: its link no longer works.",
-        "organization-deleted": "The organization has been deleted.",
-    }
-)
+# Flash notices (UI.notices, see the feature's FEATURE): shown once on the next page, never from a query string.
+NOTICES = {
+    "organization-created": "The organization is created, and active for this session.",
+    "organization-joined": "Welcome: you are now a member.",
+    "organization-saved": "The organization's settings are saved.",
+    "member-role-changed": "The role has been changed.",
+    "member-removed": "The member has been removed.",
+    "organization-left": "You have left the organization.",
+    "invitation-sent": "The invitation is on its way.",
+    "invitation-resent": "The invitation has been sent again, with a new link.",
+    "invitation-canceled": "The invitation has been canceled: its link no longer works.",
+    "organization-deleted": "The organization has been deleted.",
+}
 
 
 def org_path(organization_id: uuid.UUID | str, section: str = "general") -> str:

@@ -7,7 +7,7 @@ from app.features.passkeys.second_factor import PASSKEY_SECOND_FACTOR, SECOND_FA
 from app.features.passkeys.settings import PasskeySettings
 from app.features.passkeys.signup import sign_up_allowed
 from app.features.passkeys.signup_web import SIGN_UP_HANDLERS
-from app.features.passkeys.views import VIEWS, section_context
+from app.features.passkeys.views import NOTICES, VIEWS, section_context
 from app.features.passkeys.web import setup
 
 HERE = Path(__file__).resolve().parent
@@ -26,6 +26,7 @@ FEATURE = Feature(
         sections=[Section("passkeys", "passkeys/section.html", section_context)],
         scripts=["/static/passkeys/passkeys.js"],
         stylesheets=["/static/passkeys/passkeys.css"],
+        notices=NOTICES,
         labels={"passkey": "Passkey"},
         globals={"passkey_sign_up_allowed": sign_up_allowed},
     ),

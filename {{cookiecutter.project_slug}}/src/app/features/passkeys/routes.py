@@ -104,7 +104,7 @@ async def verify_registration(
     passkey = await passkeys.register(
         db, request_meta(request), user, binding_cookie(request, passkeys), data.response, data.name
     )
-    # The page reloads after this answer and shows the notice (a key into app.core.ui.NOTICES).
+    # The page reloads after this answer and shows the notice (a key of the feature's UI.notices).
     return Response(passkey_json(passkey), cookies=[flash_cookie("passkey-added")])
 
 

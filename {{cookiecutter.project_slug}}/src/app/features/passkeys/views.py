@@ -16,20 +16,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth import DB, Control, CurrentUser, Principal, fresh_session, render_security, request_meta
 from app.core.errors import AppError
-from app.core.ui import NOTICES, form_data, redirect
+from app.core.ui import form_data, redirect
 from app.features.passkeys.service import user_passkeys
 from app.features.passkeys.web import PasskeyService, provide_passkeys
 
 SECURITY_PAGE = "/account/security"
 
-# Flash notices are keys into the core's table; these are the passkey ones.
-NOTICES.update(
-    {
-        "passkey-added": "Your passkey has been added: you can use it to sign in.",
-        "passkey-renamed": "Your passkey has been renamed.",
-        "passkey-removed": "Your passkey has been removed.",
-    }
-)
+# Flash notices of the passkey pages (UI.notices, see the feature's FEATURE).
+NOTICES = {
+    "passkey-added": "Your passkey has been added: you can use it to sign in.",
+    "passkey-renamed": "Your passkey has been renamed.",
+    "passkey-removed": "Your passkey has been removed.",
+}
 
 
 async def section_context(db: AsyncSession, user: Principal) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth import AuthKit, Principal
-from app.core.ui import NOTICES, UI, Section
+from app.core.ui import UI, Section
 from app.features.base import Feature
 from app.features.two_factor.routes import API
 from app.features.two_factor.service import STATE_KEY, RecoveryCodeFactor, TotpFactor, TwoFactorService, status
@@ -16,12 +16,10 @@ from app.settings import Settings
 
 HERE = Path(__file__).resolve().parent
 
-NOTICES.update(
-    {
-        "two-factor-disabled": "Two-step verification is off.",
-        "second-factor-too-many": "Too many wrong codes. Sign in again.",
-    }
-)
+NOTICES = {
+    "two-factor-disabled": "Two-step verification is off.",
+    "second-factor-too-many": "Too many wrong codes. Sign in again.",
+}
 
 
 async def security_context(db: AsyncSession, principal: Principal) -> dict[str, Any]:
@@ -48,5 +46,6 @@ FEATURE = Feature(
         sections=[Section("two_factor", "two_factor/security_section.html", security_context)],
         scripts=["/static/two_factor/two-factor.js"],
         stylesheets=["/static/two_factor/two-factor.css"],
+        notices=NOTICES,
     ),
 )
