@@ -111,6 +111,10 @@ class PrivatePostgres:
         """What an operator's `pg_ctl restart -m fast` does: every connection is cut."""
         self._ctl("restart", "-m", "fast")
 
+    def stop(self) -> None:
+        """The server goes away (`pg_ctl stop -m fast`) until `start`: every connection is cut."""
+        self._ctl("stop", "-m", "fast")
+
     def remove(self) -> None:
         if (self.data / "postmaster.pid").exists():
             self._ctl("stop", "-m", "immediate")

@@ -1,7 +1,8 @@
-"""The asyncpg reader's own connections (collected with --db=postgresql only, see conftest).
+"""The asyncpg reader's connections (collected with --db=postgresql only, see conftest).
 
-It keeps at most `pool_size` connections; callers beyond that wait for one; a connection that
-raised, or that the server closed, is never handed out again. Keyed lookups made in the same
+They are the engine pool's: the process has one pool. It keeps at most `pool_size` of them;
+callers beyond that wait for one; a connection that raised, or that the server closed, is never
+handed out again (it goes back to the pool as invalid). Keyed lookups made in the same
 turn of the event loop share one query, and each caller gets its own row (or the error).
 """
 
@@ -36,6 +37,27 @@ async def test_more_callers_than_connections_all_get_their_row(client: Client, a
     finally:
         await reader.close()
     assert reader._open == 0 and reader._idle == []
+
+
+async def test_the_connections_are_the_engine_pools_and_go_back_to_it(client: Client, app: Litestar) -> None:
+    params = await _lookup_params(client)
+    pool = app.state.db.engine.sync_engine.pool
+    before = pool.checkedout()
+    reader = AsyncpgReader(app.state.db.engine, pool_size=2)
+    try:
+        await asyncio.gather(*(reader.first(_LOOKUP.one, params) for _ in range(25)))
+        assert pool.checkedout() == before + 2  # held by the reader, counted by the pool
+        pids = {c.get_server_pid() for c in reader._idle}
+        async with app.state.db.engine.connect() as conn:  # the ORM's connection is another one
+            raw = await conn.get_raw_connection()
+            assert raw.driver_connection.get_server_pid() not in pids
+        missing = select(table("no_such_table", column("id")).c.id).where(column("id") == bindparam("id"))
+        with pytest.raises(Exception, match="no_such_table"):
+            await reader.first(missing, {"id": 1})
+        assert pool.checkedout() == before + 1  # the connection that raised went back, invalidated
+    finally:
+        await reader.close()
+    assert pool.checkedout() == before  # the idle ones went back at close
 
 
 async def test_a_connection_that_raised_or_that_the_server_closed_is_replaced(client: Client, app: Litestar) -> None:

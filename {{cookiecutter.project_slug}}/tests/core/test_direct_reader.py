@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -58,12 +60,12 @@ async def test_a_keyed_lookup_reads_what_its_single_statement_reads(client: Clie
         KeyedLookup(select(Session.__table__.c.id), Session.__table__.c.id, "id")  # type: ignore[attr-defined]
 
 
-async def test_a_locked_sqlite_read_goes_through_aiosqlite_and_reads_the_same(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Whatever the suite's database: past the direct connection's short lock timeout, the same SQL
-    runs through aiosqlite off the event loop, and its row is decoded the same way."""
-    database = Database(DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'locked.db'}"))
+async def test_a_locked_sqlite_read_waits_off_the_event_loop_and_reads_the_same(tmp_path: Path) -> None:
+    """Whatever the suite's database: while another process holds SQLite's lock, a lookup waits on
+    the reader's thread (no SQL runs on the event loop's) and the loop keeps serving; it is this
+    loop that releases the lock, so a read that blocked it would fail with "database is locked"."""
+    path = tmp_path / "locked.db"
+    database = Database(DatabaseSettings(url=f"sqlite+aiosqlite:///{path}", pool_timeout=60))
     try:
         async with database.engine.begin() as conn:
             await conn.execute(text("CREATE TABLE item (id CHAR(32) PRIMARY KEY, stamp DATETIME, name TEXT)"))
@@ -72,20 +74,42 @@ async def test_a_locked_sqlite_read_goes_through_aiosqlite_and_reads_the_same(
             )
         item = table("item", column("id", Uuid()), column("stamp", UTCDateTime()), column("name", String()))
         by_name = select(item.c.id, item.c.stamp).where(item.c.name == bindparam("name"))
+        by_key = KeyedLookup(select(item.c.id, item.c.stamp), item.c.name, "name")
         reader = database.reader
-        direct = await reader.first(by_name, {"name": "one"})
-        assert direct == {
+        assert isinstance(reader, SQLiteReader)
+        direct = {
             "id": uuid.UUID("0f0e0d0c0b0a09080706050403020100"),
             "stamp": datetime(2026, 11, 22, 18, 5, 9, 500000, tzinfo=UTC),
         }
+        await database.engine.dispose()  # no connection open: the writer below can lock the file
 
-        class Locked:
-            def execute(self, *_: object) -> None:
-                raise sqlite3.OperationalError("database is locked")
-
-        monkeypatch.setattr(reader, "_connection", Locked)
+        writer = sqlite3.connect(path, isolation_level=None)  # another process, holding the lock
+        writer.execute("PRAGMA locking_mode=EXCLUSIVE")
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE item SET name = 'one' WHERE name = 'one'")
+        writer.execute("COMMIT")  # the exclusive lock stays until the connection closes
+        try:
+            probe = sqlite3.connect(path, timeout=0)
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                probe.execute("SELECT 1 FROM item").fetchall()  # locked indeed
+            probe.close()
+            ran_on: set[int] = set()  # the threads that ran the reader's SQL
+            await reader._call(lambda c: c.set_trace_callback(lambda _: ran_on.add(threading.get_ident())))
+            reads = [
+                asyncio.create_task(reader.first(by_name, {"name": "one"})),
+                asyncio.create_task(reader.first(by_name, {"name": "none"})),
+                asyncio.create_task(reader.row_by_key(by_key, "one")),
+            ]
+            turns = 0
+            for _ in range(20):  # the loop runs while the reads wait on the reader's thread
+                await asyncio.sleep(0.01)
+                turns += 1
+            assert turns == 20 and not any(read.done() for read in reads)
+        finally:
+            writer.close()  # from the event loop: the lock goes, the reads finish
+        assert await asyncio.gather(*reads) == [direct, None, direct]
         assert await reader.first(by_name, {"name": "one"}) == direct
-        assert await reader.first(by_name, {"name": "none"}) is None
+        assert ran_on and threading.get_ident() not in ran_on  # none on the event loop's thread
     finally:
         await database.dispose()
 
@@ -152,7 +176,7 @@ async def test_the_sqlite_connection_only_reads(tmp_path: Path) -> None:
             await conn.execute(text("INSERT INTO item (name) VALUES ('second')"))
         assert await reader.first(by_name, {"name": "second"}) == {"id": 2}
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
-            reader._connection().execute("DELETE FROM item")
+            await reader._call(lambda connection: connection.execute("DELETE FROM item"))
     finally:
         await database.dispose()
 
@@ -163,7 +187,8 @@ async def test_the_reader_is_released_with_the_app(app: Litestar, client: Client
     reader = app.state.db.reader
     await app.state.db.dispose()
     assert getattr(reader, "_conn", None) is None and not getattr(reader, "_idle", None)
-    assert getattr(reader, "_open", 0) == 0
+    assert getattr(reader, "_open", 0) == 0 and not getattr(reader, "_leases", None)
+    assert getattr(reader, "_thread", None) is None
 
 
 @pytest.mark.parametrize(

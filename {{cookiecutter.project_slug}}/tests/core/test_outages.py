@@ -153,6 +153,30 @@ async def test_the_first_requests_after_a_quiet_restart_succeed(
     assert app_log.messages(level=logging.WARNING) == []
 
 
+async def test_the_session_lookup_is_a_503_while_postgresql_is_down_and_recovers_when_it_is_back(
+    postgres: PrivatePostgres, postgres_app: Litestar, app_log: AppLog
+) -> None:
+    """The reader's connections are the engine pool's: while the server is stopped a lookup is a
+    503 (never a 500), the next one after it is back succeeds, and no connection was leaked."""
+    app = postgres_app
+    pool = app.state.db.engine.sync_engine.pool
+    async with browser(app) as client:
+        email = unique_email()
+        assert (await sign_up_and_in(client, email)).status_code == 200
+        assert (await client.get("/api/auth/get-session")).status_code == 200
+        held = pool.checkedout()  # the reader's connection, idle now
+        assert held >= 1
+        await anyio.to_thread.run_sync(postgres.stop)
+        for _ in range(3):
+            down = await client.get("/api/auth/get-session")
+            assert down.status_code == 503 and down.json()["code"] == "SERVICE_UNAVAILABLE"
+        await anyio.to_thread.run_sync(postgres.start)
+        session = await client.get("/api/auth/get-session")
+        assert session.status_code == 200 and session.json()["user"]["email"] == email
+        assert pool.checkedout() <= held  # the dead connections went back to the pool as invalid
+    assert app_log.messages(level=logging.ERROR) == []  # 503s are warnings, no traceback
+
+
 async def test_an_unreachable_database_is_a_503_for_pages_and_api(
     postgres_app: Litestar, postgres: PrivatePostgres
 ) -> None:

@@ -1,8 +1,8 @@
 """Database sessions: creation, the hot-path lookup, renewal, revocation and the cookie.
 
 The lookup is one indexed SELECT by token hash, a Core statement compiled once and run on the
-driver directly (app.core.db.DirectReader: no ORM objects, no async layers on the hot path; on
-PostgreSQL the lookups of requests that arrive together share one query, app.core.db.KeyedLookup); it
+driver directly (app.core.db.DirectReader: no ORM objects, no async layers on the hot path; the
+lookups of requests that arrive together share one trip to the database, app.core.db.KeyedLookup); it
 writes, through SQLAlchemy, only when the session has expired (deleted) or is due for renewal
 (at most once per AUTH_SESSION_UPDATE_AGE). With AUTH_COOKIE_CACHE on, a signed cookie holding
 the resolved session spares even that SELECT for up to AUTH_COOKIE_CACHE_MAX_AGE seconds, which

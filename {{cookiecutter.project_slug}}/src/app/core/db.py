@@ -7,37 +7,44 @@ committed in between, whatever the busy timeout. So sessions take turns at that 
 (an asyncio wait, DATABASE_POOL_TIMEOUT at most) and each transaction starts with BEGIN
 IMMEDIATE, taking the write lock before its first read: another process (the CLI, a second
 server) then waits for it rather than failing half-way. Reads of the hot path do not take a
-turn (the direct reader below). PostgreSQL is reached through asyncpg, with a pool of
-DATABASE_POOL_SIZE. Timestamps are always timezone-aware UTC.
+turn (the direct reader below). PostgreSQL is reached through asyncpg, with one pool per process
+(DATABASE_POOL_SIZE, and as many again under a burst). Timestamps are always timezone-aware UTC.
 
 `DirectReader` runs a few compiled Core SELECTs of the hot path (the session lookup) on the
 driver itself: SQLAlchemy's async layers cost far more than such a query (on SQLite ~0.8 ms of
 thread hops around an 11 µs query; on PostgreSQL a pre-ping and BEGIN/ROLLBACK round trips).
-On PostgreSQL, lookups by a unique key (`KeyedLookup`) that arrive together go to the server as
-one query. Everything else, writes included, goes through SQLAlchemy.
+On SQLite it reads on a thread of its own, so that a locked database never holds up the event
+loop; on PostgreSQL it uses a few connections of the engine's pool. Lookups by a unique key
+(`KeyedLookup`) that arrive together are answered together: on PostgreSQL as one query, on
+SQLite in one hop to the thread. Everything else, writes included, goes through SQLAlchemy.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
+import queue
 import sqlite3
+import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy import ARRAY, ColumnElement, DateTime, Select, String, any_, bindparam, event
 from sqlalchemy.engine import Connection, Dialect, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import greenlet_spawn
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.settings import DatabaseSettings
+
+_T = TypeVar("_T")
 
 
 def utcnow() -> datetime:
@@ -274,66 +281,20 @@ class DirectReader:
         """Release what the reader holds (app shutdown)."""
 
 
-class SQLiteReader(DirectReader):
-    """A query-only sqlite3 connection used synchronously: in WAL mode a read never waits for a
-    writer, and an indexed lookup takes microseconds, less than a hop to a thread and back."""
+class BatchingReader(DirectReader):
+    """A reader that answers keyed lookups (`values_by_key`) made in the same turn of the event
+    loop together.
 
-    def __init__(self, engine: AsyncEngine, path: str) -> None:
-        super().__init__(engine)
-        self.path = path
-        self._conn: sqlite3.Connection | None = None
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._conn is None:
-            conn = sqlite3.connect(self.path, timeout=0.2, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA query_only=ON")
-            self._conn = conn
-        return self._conn
-
-    async def _values(self, query: DirectSelect, params: dict[str, Any]) -> tuple[Any, ...] | None:
-        try:
-            rows = self._connection().execute(query.sql, query.args(params)).fetchall()
-        except sqlite3.OperationalError:  # locked past the short timeout, or not migrated yet
-            async with self.engine.connect() as conn:  # the same SQL through aiosqlite, off the loop
-                row = (await conn.exec_driver_sql(query.sql, tuple(query.args(params)))).first()
-            return tuple(row) if row is not None else None
-        return rows[0] if rows else None
-
-    def _decode(self, query: DirectSelect, values: tuple[Any, ...]) -> dict[str, Any]:
-        return query.row(values)
-
-    async def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-
-class AsyncpgReader(DirectReader):
-    """A few asyncpg connections of its own: one round trip per lookup, without SQLAlchemy's
-    pre-ping, BEGIN/ROLLBACK and reset queries (asyncpg prepares the statement once per connection).
-
-    Not `asyncpg.Pool`: its acquire and release (the release in `asyncio.shield`, a task per call)
-    cost more than the lookup's query (the template's docs/performance.md). The connections only
-    ever run one SELECT at a time and hold no session state, so a plain list of free ones does: a
-    caller takes one or waits for one, puts it back, and a connection that raised (broken, or left
-    mid-query by a cancellation) is closed and replaced by the next caller.
-
-    Keyed lookups (`values_by_key`) made in the same turn of the event loop are answered together:
-    the first opens a batch and starts a task that, one turn later, sends the batch's distinct
-    keys as one query (`lookup.many`; `lookup.one` for a single key) and gives each caller its
-    row. Under load, when many requests are parsed in one turn, that is one round trip, one
-    statement execution and one wake-up for all of them instead of one each: about half the
-    server's CPU per lookup and a fifth of the app's (the template's docs/performance.md). A lone
-    lookup pays a task and a turn of the loop, about ten microseconds.
+    The first opens a batch and starts a task that, one turn later, hands the batch's distinct keys
+    to `_fetch_keyed` and gives each caller its row. Under load, when many requests are parsed in
+    one turn, that is one trip to the database (PostgreSQL: one round trip and one statement; SQLite:
+    one hop to the reader's thread and back) and one wake-up for all of them instead of one each
+    (the template's docs/performance.md). A lone lookup pays a task and a turn of the loop, about
+    ten microseconds.
     """
 
-    def __init__(self, engine: AsyncEngine, pool_size: int) -> None:
+    def __init__(self, engine: AsyncEngine) -> None:
         super().__init__(engine)
-        self.pool_size = pool_size
-        self._idle: list[Any] = []  # asyncpg connections free now
-        self._open = 0  # connections open or being opened, at most pool_size
-        self._waiters: deque[asyncio.Future[Any]] = deque()  # each gets a connection, or None: open one
-        self._options: dict[str, Any] | None = None
         # Keyed lookups not sent yet: per lookup, each key and the callers waiting for its row.
         self._batches: dict[KeyedLookup, dict[str, list[asyncio.Future[tuple[Any, ...] | None]]]] = {}
         self._answering: set[asyncio.Task[None]] = set()  # the batches' tasks, referenced while they run
@@ -371,6 +332,141 @@ class AsyncpgReader(DirectReader):
                     waiter.set_result(values)
 
     async def _fetch_keyed(self, lookup: KeyedLookup, keys: list[str]) -> dict[str, tuple[Any, ...]]:
+        """The rows of these keys, by key (a key without a row is left out)."""
+        raise NotImplementedError
+
+    def _decode(self, query: DirectSelect, values: tuple[Any, ...]) -> dict[str, Any]:
+        return query.row(values)
+
+    async def close(self) -> None:
+        for task in list(self._answering):  # a batch still in flight: cancelled, its callers with it
+            task.cancel()
+        for batch in self._batches.values():  # a batch whose task never started: its callers are not left waiting
+            for waiter in (w for waiters in batch.values() for w in waiters):
+                waiter.cancel()
+        self._batches.clear()
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    """Give a result from the reader's thread to its caller, unless the caller went away."""
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+class SQLiteReader(BatchingReader):
+    """A query-only sqlite3 connection on a thread of its own: the event loop never waits for the
+    database, not even while another process holds the lock (the read then waits on that thread,
+    DATABASE_POOL_TIMEOUT at most, like every connection of the engine).
+
+    In WAL mode a read does not wait for a writer, and an indexed lookup takes microseconds; the
+    cost is the hop to the thread and back, paid once per batch of keyed lookups (`BatchingReader`).
+    Not aiosqlite through the engine: its one connection is the one the writers take in turn.
+    """
+
+    def __init__(self, engine: AsyncEngine, path: str, timeout: float) -> None:
+        super().__init__(engine)
+        self.path = path
+        self.timeout = timeout
+        self._conn: sqlite3.Connection | None = None  # opened and used by the thread only
+        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def _connection(self) -> sqlite3.Connection:
+        """The thread's connection, opened on first use (called on the reader's thread only)."""
+        if self._conn is None:
+            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            conn.execute("PRAGMA query_only=ON")
+            self._conn = conn
+        return self._conn
+
+    def _serve(self) -> None:
+        """The thread: run jobs until the reader closes, then close the connection."""
+        while (job := self._jobs.get()) is not None:
+            job()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _call(self, work: Callable[[sqlite3.Connection], _T]) -> asyncio.Future[_T]:
+        """`work(connection)` on the reader's thread; its result (or error) comes back to the loop."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[_T] = loop.create_future()
+
+        def job() -> None:
+            try:
+                result, error = work(self._connection()), None
+            except BaseException as raised:
+                result, error = None, raised
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits any more
+                loop.call_soon_threadsafe(_settle, future, result, error)
+
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._serve, name="sqlite-reader", daemon=True)
+            self._thread.start()
+        self._jobs.put(job)
+        return future
+
+    async def _values(self, query: DirectSelect, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        sql, args = query.sql, query.args(params)
+
+        def read(conn: sqlite3.Connection) -> tuple[Any, ...] | None:
+            row: tuple[Any, ...] | None = conn.execute(sql, args).fetchone()
+            return row
+
+        return await self._call(read)
+
+    async def _fetch_keyed(self, lookup: KeyedLookup, keys: list[str]) -> dict[str, tuple[Any, ...]]:
+        """One hop for the batch; on the thread, the single-key statement once per key (an indexed
+        read costs microseconds, and its SQL stays the one prepared statement of sqlite3's cache)."""
+        query = self._query(lookup.one)
+        sql, sent = query.sql, [(key, query.args({lookup.param: key})) for key in keys]
+
+        def read(conn: sqlite3.Connection) -> dict[str, tuple[Any, ...]]:
+            rows = {}
+            for key, args in sent:
+                row = conn.execute(sql, args).fetchone()
+                if row is not None:
+                    rows[key] = row
+            return rows
+
+        return await self._call(read)
+
+    async def close(self) -> None:
+        await super().close()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._jobs.put(None)  # after the jobs already queued; the thread closes the connection
+            await asyncio.get_running_loop().run_in_executor(None, thread.join)
+
+
+class AsyncpgReader(BatchingReader):
+    """The session lookup on asyncpg connections taken from SQLAlchemy's pool: one round trip per
+    lookup (per batch, `BatchingReader`), without SQLAlchemy's pre-ping, BEGIN/ROLLBACK and reset
+    queries; asyncpg prepares each statement once per connection.
+
+    The reader keeps at most `pool_size` of the engine's connections checked out, for as long as
+    it uses them: the process has one pool, whose size bounds every connection it opens. Taking a
+    connection from the pool for each lookup would cost a pre-ping round trip and a greenlet each
+    time. Not `asyncpg.Pool` either: its acquire and release cost more than the lookup's query (the
+    template's docs/performance.md). The connections only ever run one SELECT at a time and hold
+    no session state, so a plain list of free ones does: a caller takes one or waits for one, puts
+    it back, and a connection that raised (broken, or left mid-query by a cancellation) is closed,
+    given back to the pool as invalid, and replaced by the next caller.
+    """
+
+    def __init__(self, engine: AsyncEngine, pool_size: int) -> None:
+        super().__init__(engine)
+        self.pool_size = pool_size
+        self._idle: list[Any] = []  # asyncpg connections free now
+        self._open = 0  # connections held or being taken from the pool, at most pool_size
+        self._waiters: deque[asyncio.Future[Any]] = deque()  # each gets a connection, or None: take one
+        self._leases: dict[Any, PoolProxiedConnection] = {}  # each held connection's entry of the pool
+
+    async def _fetch_keyed(self, lookup: KeyedLookup, keys: list[str]) -> dict[str, tuple[Any, ...]]:
         """The rows of these keys, by key: one query for all of them."""
         if len(keys) == 1:
             values = await self._values(self._query(lookup.one), {lookup.param: keys[0]})
@@ -388,8 +484,9 @@ class AsyncpgReader(DirectReader):
         or dropped if it raised.
 
         A connection that waited idle may have been cut meanwhile (a server restart, a failover)
-        without looking closed yet: the SELECT is then sent again on another, down to a new one,
-        so that the first requests after a restart succeed. A new connection's error is raised.
+        without looking closed yet: the SELECT is then sent again on another, down to a new one
+        (which the pool pre-pings), so that the first requests after a restart succeed. A new
+        connection's error is raised.
         """
         for _ in range(self.pool_size + 1):
             connection, reused = await self._take()
@@ -404,17 +501,14 @@ class AsyncpgReader(DirectReader):
             return result
         raise RuntimeError("unreachable: each turn drops a connection, and the last is a new one")
 
-    def _decode(self, query: DirectSelect, values: tuple[Any, ...]) -> dict[str, Any]:
-        return query.row(values)
-
     async def _take(self) -> tuple[Any, bool]:
-        """A connection, and whether it was used before (rather than opened for this call)."""
+        """A connection, and whether it was used before (rather than taken from the pool for this call)."""
         while True:
             if self._idle:
                 connection = self._idle.pop()
                 if not connection.is_closed():
                     return connection, True
-                self._open -= 1  # the server went away meanwhile (a restart, a terminated backend)
+                self._forget(connection)  # the server went away meanwhile (a restart, a terminated backend)
                 continue
             if self._open < self.pool_size:
                 self._open += 1
@@ -436,7 +530,7 @@ class AsyncpgReader(DirectReader):
                 return connection, True
 
     def _hand(self, connection: Any) -> None:
-        """Give a free connection (or None: a free place to open one) to the first waiting caller."""
+        """Give a free connection (or None: a free place to take one) to the first waiting caller."""
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
@@ -447,41 +541,40 @@ class AsyncpgReader(DirectReader):
 
     def _drop(self, connection: Any) -> None:
         connection.terminate()
-        self._open -= 1
+        self._forget(connection)
         self._hand(None)
 
+    def _forget(self, connection: Any) -> None:
+        """Give a closed connection's place back to the pool, which opens a new one when asked."""
+        self._open -= 1
+        lease = self._leases.pop(connection, None)
+        if lease is not None:
+            lease.invalidate()  # closed already: no I/O, only the pool's bookkeeping
+
     async def _connect(self) -> Any:
-        if self._options is None:
-            _, options = self.engine.dialect.create_connect_args(self.engine.url)
-            for adapter_only in ("prepared_statement_cache_size", "prepared_statement_name_func"):
-                options.pop(adapter_only, None)
-            self._options = dict(options)
-        connection = await asyncpg.connect(**self._options)
-        try:
-            await _json_codecs(connection)
-        except BaseException:
-            connection.terminate()
-            raise
+        """A connection of the engine's pool (pre-pinged by it), held until dropped or closed.
+
+        SQLAlchemy set it up: its JSON codecs decode json and jsonb as the ORM reads them."""
+        lease = await self.engine.raw_connection()
+        connection = lease.driver_connection
+        self._leases[connection] = lease
         return connection
 
     async def close(self) -> None:
-        for task in list(self._answering):  # a batch still in flight: its connection is dropped, not left open
-            task.cancel()
-        for batch in self._batches.values():  # a batch whose task never started: its callers are not left waiting
-            for waiter in (w for waiters in batch.values() for w in waiters):
-                waiter.cancel()
-        self._batches.clear()
+        await super().close()  # a batch in flight: its connection is dropped, not left checked out
         idle, self._idle = self._idle, []
         self._open -= len(idle)
         for connection in idle:
-            await connection.close()
+            lease = self._leases.pop(connection, None)
+            if lease is not None:
+                await greenlet_spawn(lease.close)  # back to the pool, which the engine then disposes
 
 
-async def _json_codecs(connection: Any) -> None:
-    """JSON columns decoded by the driver, as on SQLAlchemy's own asyncpg connections (its JSON
-    type leaves decoding to them), so that a row reads the same through either."""
-    for name in ("json", "jsonb"):
-        await connection.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+def reader_pool_size(settings: DatabaseSettings) -> int:
+    """How many of the pool's connections the session lookup's reader holds at most: half of
+    DATABASE_POOL_SIZE (one at least), so that the ORM always has DATABASE_POOL_SIZE and more. With
+    lookups batched, a few connections serve thousands of lookups a second."""
+    return max(1, settings.pool_size // 2)
 
 
 def direct_reader(engine: AsyncEngine, settings: DatabaseSettings) -> DirectReader:
@@ -490,9 +583,9 @@ def direct_reader(engine: AsyncEngine, settings: DatabaseSettings) -> DirectRead
     if url.get_backend_name() == "sqlite":
         database = url.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
-            return SQLiteReader(engine, str(Path(database)))
+            return SQLiteReader(engine, str(Path(database)), settings.pool_timeout)
     elif url.get_driver_name() == "asyncpg":
-        return AsyncpgReader(engine, settings.pool_size)
+        return AsyncpgReader(engine, reader_pool_size(settings))
     return DirectReader(engine)
 
 

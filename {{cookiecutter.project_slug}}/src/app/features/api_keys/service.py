@@ -48,7 +48,7 @@ _LOOKUP = sa.select(
 )
 _LOOKUP = _LOOKUP.join_from(ApiKey, User, K.user_id == U.id)
 # Every request with a key runs this: through the app's direct reader (compiled once, no ORM round trips;
-# on PostgreSQL, the lookups of requests that arrive together share one query).
+# the lookups of requests that arrive together share one trip to the database).
 _LOOKUP_BY_HASH = KeyedLookup(_LOOKUP, K.key_hash, "key_hash")
 
 
