@@ -62,8 +62,9 @@ async def test_a_keyed_lookup_reads_what_its_single_statement_reads(client: Clie
 
 async def test_a_locked_sqlite_read_waits_off_the_event_loop_and_reads_the_same(tmp_path: Path) -> None:
     """Whatever the suite's database: while another process holds SQLite's lock, a lookup waits on
-    the reader's thread (no SQL runs on the event loop's) and the loop keeps serving; it is this
-    loop that releases the lock, so a read that blocked it would fail with "database is locked"."""
+    the reader's thread (the loop's own attempt gives up at once) and the loop keeps serving; it
+    is this loop that releases the lock, so a read that blocked it would fail with "database is
+    locked"."""
     path = tmp_path / "locked.db"
     database = Database(DatabaseSettings(url=f"sqlite+aiosqlite:///{path}", pool_timeout=60))
     try:
@@ -109,7 +110,7 @@ async def test_a_locked_sqlite_read_waits_off_the_event_loop_and_reads_the_same(
             writer.close()  # from the event loop: the lock goes, the reads finish
         assert await asyncio.gather(*reads) == [direct, None, direct]
         assert await reader.first(by_name, {"name": "one"}) == direct
-        assert ran_on and threading.get_ident() not in ran_on  # none on the event loop's thread
+        assert ran_on and threading.get_ident() not in ran_on  # the waiting reads: on the reader's thread
     finally:
         await database.dispose()
 
@@ -172,11 +173,15 @@ async def test_the_sqlite_connection_only_reads(tmp_path: Path) -> None:
         item = table("item", column("id"), column("name"))
         by_name = select(item.c.id).where(item.c.name == bindparam("name"))
         assert await reader.first(by_name, {"name": "first"}) == {"id": 1}
+        assert reader._thread is None  # nothing locked: read on the loop at once, no hop to a thread
         async with database.engine.begin() as conn:  # a later commit is seen at once
             await conn.execute(text("INSERT INTO item (name) VALUES ('second')"))
         assert await reader.first(by_name, {"name": "second"}) == {"id": 2}
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
             await reader._call(lambda connection: connection.execute("DELETE FROM item"))
+        assert reader._now is not None
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            reader._now.execute("DELETE FROM item")
     finally:
         await database.dispose()
 
@@ -186,7 +191,8 @@ async def test_the_reader_is_released_with_the_app(app: Litestar, client: Client
     await client.get("/api/auth/get-session")
     reader = app.state.db.reader
     await app.state.db.dispose()
-    assert getattr(reader, "_conn", None) is None and not getattr(reader, "_idle", None)
+    assert getattr(reader, "_conn", None) is None and getattr(reader, "_now", None) is None
+    assert not getattr(reader, "_idle", None)
     assert getattr(reader, "_open", 0) == 0 and not getattr(reader, "_leases", None)
     assert getattr(reader, "_thread", None) is None
 

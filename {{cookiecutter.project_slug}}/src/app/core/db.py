@@ -347,6 +347,13 @@ class BatchingReader(DirectReader):
         self._batches.clear()
 
 
+class _Busy:
+    """SQLite could not read without waiting (see SQLiteReader)."""
+
+
+BUSY = _Busy()
+
+
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
     """Give a result from the reader's thread to its caller, unless the caller went away."""
     if future.done():
@@ -358,13 +365,16 @@ def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | Non
 
 
 class SQLiteReader(BatchingReader):
-    """A query-only sqlite3 connection on a thread of its own: the event loop never waits for the
-    database, not even while another process holds the lock (the read then waits on that thread,
-    DATABASE_POOL_TIMEOUT at most, like every connection of the engine).
+    """Query-only sqlite3 connections that never make the event loop wait for the database.
 
-    In WAL mode a read does not wait for a writer, and an indexed lookup takes microseconds; the
-    cost is the hop to the thread and back, paid once per batch of keyed lookups (`BatchingReader`).
-    Not aiosqlite through the engine: its one connection is the one the writers take in turn.
+    A lookup first runs on the loop, on a connection that does not wait for a lock (busy timeout
+    0): in WAL mode a read does not wait for a writer, and an indexed lookup takes microseconds,
+    less than a hop to a thread and back. Only when SQLite answers "busy" at once (another process
+    holds an exclusive lock, a checkpoint restarts the log) does the lookup go to a thread of the
+    reader's own, whose connection waits there, DATABASE_POOL_TIMEOUT at most, like every
+    connection of the engine; lookups by key that meet the lock together go as one batch
+    (`BatchingReader`). Not aiosqlite through the engine: its one connection is the one the
+    writers take in turn.
     """
 
     def __init__(self, engine: AsyncEngine, path: str, timeout: float) -> None:
@@ -372,6 +382,7 @@ class SQLiteReader(BatchingReader):
         self.path = path
         self.timeout = timeout
         self._conn: sqlite3.Connection | None = None  # opened and used by the thread only
+        self._now: sqlite3.Connection | None = None  # the loop's own, which never waits
         self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
@@ -382,6 +393,25 @@ class SQLiteReader(BatchingReader):
             conn.execute("PRAGMA query_only=ON")
             self._conn = conn
         return self._conn
+
+    def _read_now(self, sql: str, args: Sequence[Any]) -> tuple[Any, ...] | _Busy | None:
+        """The row, read on the loop without waiting; BUSY when SQLite could not read at once."""
+        try:
+            if self._now is None:
+                conn = sqlite3.connect(self.path, timeout=0, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA query_only=ON")
+                self._now = conn
+            row: tuple[Any, ...] | None = self._now.execute(sql, args).fetchone()
+        except sqlite3.OperationalError:  # locked or busy (or not migrated: the thread says so)
+            return BUSY
+        return row
+
+    async def values_by_key(self, lookup: KeyedLookup, key: str) -> tuple[Any, ...] | None:
+        query = self._query(lookup.one)
+        row = self._read_now(query.sql, query.args({lookup.param: key}))
+        if not isinstance(row, _Busy):
+            return row
+        return await super().values_by_key(lookup, key)
 
     def _serve(self) -> None:
         """The thread: run jobs until the reader closes, then close the connection."""
@@ -412,6 +442,9 @@ class SQLiteReader(BatchingReader):
 
     async def _values(self, query: DirectSelect, params: dict[str, Any]) -> tuple[Any, ...] | None:
         sql, args = query.sql, query.args(params)
+        row = self._read_now(sql, args)
+        if not isinstance(row, _Busy):
+            return row
 
         def read(conn: sqlite3.Connection) -> tuple[Any, ...] | None:
             row: tuple[Any, ...] | None = conn.execute(sql, args).fetchone()
@@ -437,6 +470,9 @@ class SQLiteReader(BatchingReader):
 
     async def close(self) -> None:
         await super().close()
+        if self._now is not None:
+            self._now.close()
+            self._now = None
         thread, self._thread = self._thread, None
         if thread is not None:
             self._jobs.put(None)  # after the jobs already queued; the thread closes the connection
