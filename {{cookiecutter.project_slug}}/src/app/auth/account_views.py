@@ -142,7 +142,7 @@ async def change_password_submit(
         renamed = {"currentPassword": "current_password", "newPassword": "new_password"}
         context = _error_context(error, form, "password", renamed)
         return await render_security(request, db, sessions, user, **context)
-    cookie = auth.sessions.cookie(result.token, result.session.persistent, result.session.expires_at)
+    cookie = auth.session_cookie(result)
     return redirect(request, "/account/security", notice="password-changed", cookies=[cookie])
 
 

@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 from urllib.parse import urlencode
 
 from email_validator import EmailNotValidError, validate_email
+from litestar.datastructures import Cookie
 from litestar.stores.base import Store
 from sqlalchemy import delete
 from sqlmodel import col, func, select
@@ -343,6 +344,10 @@ class AuthKit:
             return False
         await self.failed_sign_ins.take_back(email)
         return True
+
+    def session_cookie(self, result: SignInResult) -> Cookie:
+        """The cookie that carries a new session to the browser (see SessionManager.cookie)."""
+        return self.sessions.cookie(result.token, result.session.persistent, result.session.expires_at)
 
     def require_fresh(self, principal: Principal) -> None:
         """Sensitive actions need a recent sign-in or re-authentication."""

@@ -41,7 +41,7 @@ OK = {"status": True}
 def _signed_in(request: Request[Any, Any, Any], result: SignInResult, body: dict[str, Any]) -> Response[Any]:
     """The answer to a sign-in (or token rotation): the cookie, and the token itself when asked for."""
     auth: Auth = request.app.state.auth
-    cookie = auth.sessions.cookie(result.token, result.session.persistent, result.session.expires_at)
+    cookie = auth.session_cookie(result)
     headers = {}
     if wants_token(request):
         body = body | {"token": result.token}

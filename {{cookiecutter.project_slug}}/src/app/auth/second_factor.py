@@ -310,7 +310,7 @@ def session_cookies(request: Request[Any, Any, Any], result: SignInResult) -> li
     """After a passed challenge: the session cookie, the pending cookie cleared, the trust cookie if asked for."""
     auth = request.app.state.auth
     cookies = [
-        auth.sessions.cookie(result.token, result.session.persistent, result.session.expires_at),
+        auth.session_cookie(result),
         auth.gate.clear_pending_cookie(),
     ]
     if result.trust_token:

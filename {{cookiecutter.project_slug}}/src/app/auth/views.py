@@ -63,7 +63,7 @@ async def sign_in_submit(request: Request[Any, Any, Any], db: DB, auth: Auth, pr
         return _form_error(request, "auth/sign_in.html", error, form, next=target)
     if isinstance(result, Challenge):  # the second factor first, then on to the target
         return challenge_response(request, result, target)
-    cookie = auth.sessions.cookie(result.token, result.session.persistent, result.session.expires_at)
+    cookie = auth.session_cookie(result)
     return redirect(request, target, cookies=[cookie])
 
 

@@ -60,7 +60,7 @@ async def verify_magic_link(
     target = safe_redirect(request.query_params.get("callbackURL"), trusted_origins(auth.settings), default="")
     if isinstance(result, Challenge):
         return challenge_response(request, result, target or None)
-    cookie = auth.sessions.cookie(result.token, result.session.persistent, result.session.expires_at)
+    cookie = auth.session_cookie(result)
     if target:
         return Redirect(target, status_code=302, cookies=[cookie])
     return Response({"token": None, "user": user_json(result.user)}, cookies=[cookie])

@@ -44,7 +44,7 @@ class MagicLinks:
     async def _mail_link(
         self, meta: RequestMeta, user_id: uuid.UUID, name: str, email: str, next_path: str | None
     ) -> None:
-        async with AsyncSession(self.auth.sessions.engine) as db:
+        async with self.auth.db.sessions() as db:
             token = await self.auth.issue_token(db, PURPOSE, str(user_id), self.settings.ttl)
             await self.auth.record(db, LINK_REQUESTED, meta, actor=None, target_type="user", target_id=user_id)
             await db.commit()

@@ -62,7 +62,7 @@ async def magic_link_sign_in(request: Request[Any, Any, Any], db: DB, auth: Auth
         return page(request, "magic_link/confirm.html", status_code=400, invalid=True, message=error.message)
     if isinstance(result, Challenge):  # the second factor first, then on to the target
         return challenge_response(request, result, target)
-    cookie = auth.sessions.cookie(result.token, result.session.persistent, result.session.expires_at)
+    cookie = auth.session_cookie(result)
     return redirect(request, target, cookies=[cookie])
 
 

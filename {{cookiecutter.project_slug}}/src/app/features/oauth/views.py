@@ -68,8 +68,7 @@ async def callback(
         return Redirect(done.redirect_to, status_code=303)
     if isinstance(done.result, Challenge):  # the second factor, then where the sign-in was going
         return challenge_response(request, done.result, done.redirect_to, navigation=True)
-    session = done.result.session
-    cookie = auth.sessions.cookie(done.result.token, session.persistent, session.expires_at)
+    cookie = auth.session_cookie(done.result)
     return Redirect(done.redirect_to, status_code=303, cookies=[cookie])
 
 

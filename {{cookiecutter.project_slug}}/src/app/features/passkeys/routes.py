@@ -147,7 +147,7 @@ async def verify_authentication(
     if wants_token(request):
         body["token"] = result.token
         headers = {"set-auth-token": result.token, "access-control-expose-headers": "set-auth-token"}
-    cookie = auth.sessions.cookie(result.token, result.session.persistent, result.session.expires_at)
+    cookie = auth.session_cookie(result)
     return Response(body, cookies=[cookie], headers=headers)
 
 

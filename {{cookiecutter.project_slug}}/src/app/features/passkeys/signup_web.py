@@ -77,7 +77,7 @@ async def api_finish(
         data.response,
         replaces=principal.session_id if principal else None,
     )
-    cookie = auth.sessions.cookie(result.token, result.session.persistent, result.session.expires_at)
+    cookie = auth.session_cookie(result)
     return Response({"token": None, "url": "/", "user": user_json(result.user)}, cookies=[cookie])
 
 
