@@ -179,7 +179,7 @@ async def ban_submit(
 
     async def ban(person: Any, form: dict[str, str]) -> None:
         if form["days"] not in BAN_DAYS:
-            raise InvalidInput("Choose how long the ban lasts.", field="days")
+            raise InvalidInput("Choose how long the ban lasts.")
         days = BAN_DAYS[form["days"]]
         await admin.ban(db, request_meta(request), actor, person, form["reason"], days * 86400 if days else None)
 
