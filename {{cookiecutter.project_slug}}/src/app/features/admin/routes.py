@@ -276,4 +276,6 @@ API = Router(
         "actor": Provide(provide_actor, sync_to_thread=False),
     },
     tags=["admin"],
+    # Not in the published OpenAPI schema: the console does not reveal that it exists (docs/admin.md).
+    include_in_schema=False,
 )
