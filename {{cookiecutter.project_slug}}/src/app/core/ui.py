@@ -53,7 +53,7 @@ class NavEntry:
 
     label: str
     path: str
-    # Shown only to users whose role is this one (an entry for admins, say); None shows it to everyone.
+    # Shown only to users whose `role` is this one (a page for staff, say); None shows it to everyone.
     role: str | None = None
 
 
