@@ -28,7 +28,7 @@ from app.features.admin.errors import (
     UserNotFound,
 )
 from app.features.admin.service import Actor, Admin, Query
-from app.features.admin.web import console, provide_actor, provide_admin
+from app.features.admin.web import console, other_methods, provide_actor, provide_admin
 
 Service = NamedDependency[Admin]
 Acting = NamedDependency[Actor]
@@ -255,22 +255,24 @@ async def has_permission(data: JSONBody[schemas.HasPermission], actor: Acting) -
     return {"error": None, "success": access.has_all(actor.role, wanted)}
 
 
+HANDLERS = [
+    list_users,
+    get_user,
+    list_user_sessions,
+    set_role,
+    ban_user,
+    unban_user,
+    revoke_user_session,
+    revoke_user_sessions,
+    remove_user,
+    set_user_password,
+    create_user,
+    has_permission,
+]
+
 API = Router(
     "/api/auth/admin",
-    route_handlers=[
-        list_users,
-        get_user,
-        list_user_sessions,
-        set_role,
-        ban_user,
-        unban_user,
-        revoke_user_session,
-        revoke_user_sessions,
-        remove_user,
-        set_user_password,
-        create_user,
-        has_permission,
-    ],
+    route_handlers=[*other_methods(HANDLERS), *HANDLERS],
     dependencies={
         "admin": Provide(provide_admin, sync_to_thread=False),
         "actor": Provide(provide_actor, sync_to_thread=False),

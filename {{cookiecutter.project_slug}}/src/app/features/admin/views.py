@@ -23,7 +23,7 @@ from app.core.ui import NOTICES, form_data, form_error, page, redirect
 from app.features.admin import access
 from app.features.admin.service import Actor, Admin, Query
 from app.features.admin.settings import AdminSettings
-from app.features.admin.web import console, provide_actor, provide_admin
+from app.features.admin.web import console, other_methods, provide_actor, provide_admin
 
 PATH = "/admin/users"
 Service = NamedDependency[Admin]
@@ -273,19 +273,21 @@ async def delete_submit(
     return redirect(request, PATH, notice="admin-deleted")
 
 
+HANDLERS = [
+    users_page,
+    user_page,
+    ban_submit,
+    unban_submit,
+    role_submit,
+    verify_submit,
+    revoke_submit,
+    revoke_all_submit,
+    delete_submit,
+]
+
 VIEWS = Router(
     "/",
-    route_handlers=[
-        users_page,
-        user_page,
-        ban_submit,
-        unban_submit,
-        role_submit,
-        verify_submit,
-        revoke_submit,
-        revoke_all_submit,
-        delete_submit,
-    ],
+    route_handlers=[*other_methods(HANDLERS), *HANDLERS],
     dependencies={
         "admin": Provide(provide_admin, sync_to_thread=False),
         "actor": Provide(provide_actor, sync_to_thread=False),

@@ -10,12 +10,13 @@ user whose role lacks the route's permission gets 403.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from litestar import Request
+from litestar import HttpMethod, Request, route
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotFoundException
-from litestar.handlers import BaseRouteHandler
+from litestar.handlers import BaseRouteHandler, HTTPRouteHandler
 from litestar.types import Guard
 from sqlmodel import select
 
@@ -74,3 +75,28 @@ def console(permission: str, *extra_guards: Guard) -> dict[str, Any]:
         "guards": [requires_permission(permission), *extra_guards],
         "opt": {"permission": permission, "rate_limit": RATE_LIMIT_RULE, "admin": True},
     }
+
+
+EVERY_METHOD = frozenset(HttpMethod)
+
+
+async def _no_such_path() -> None:
+    raise NotFoundException()
+
+
+def other_methods(handlers: Sequence[HTTPRouteHandler]) -> list[HTTPRouteHandler]:
+    """Handlers that answer every other method of the console's paths as an unknown path is answered.
+
+    Litestar would answer 405 with an Allow header (and OPTIONS 204): a hint, to anyone, that the
+    path exists. These say 404 with the unknown path's body instead, to everyone.
+    """
+    taken: dict[str, set[str]] = {}
+    for handler in handlers:
+        for path in handler.paths:
+            taken.setdefault(path, set()).update(handler.http_methods)
+    return [
+        route(path, http_method=sorted(EVERY_METHOD - methods), opt={"hidden": True}, include_in_schema=False)(
+            _no_such_path
+        )
+        for path, methods in taken.items()
+    ]
