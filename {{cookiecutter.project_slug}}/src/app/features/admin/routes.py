@@ -27,7 +27,8 @@ from app.features.admin.errors import (
     UserExists,
     UserNotFound,
 )
-from app.features.admin.service import Actor, Admin, Query
+from app.features.admin.listing import Query
+from app.features.admin.service import Actor, Admin
 from app.features.admin.web import console, other_methods, provide_actor, provide_admin
 
 Service = NamedDependency[Admin]

@@ -21,7 +21,8 @@ from app.auth import DB, CurrentUser, Resumed, describe, fresh_session, request_
 from app.core.errors import AppError, InvalidInput
 from app.core.ui import NOTICES, form_data, form_error, page, redirect
 from app.features.admin import access
-from app.features.admin.service import Actor, Admin, Query
+from app.features.admin.listing import Query
+from app.features.admin.service import Actor, Admin
 from app.features.admin.settings import AdminSettings
 from app.features.admin.web import console, other_methods, provide_actor, provide_admin
 
