@@ -3,7 +3,8 @@
 Bakes the default project, migrates a temporary SQLite database, serves the app with uvicorn and
 runs tests/better_auth_client/client_flow.mjs against it: sign-up, sign-in, get-session,
 change-password, sign-out, sign-in with the new password, then listSessions, revokeSession and
-revokeOtherSessions against other devices. Needs Node.js and npm: without them
+revokeOtherSessions against other devices, then the admin plugin's client (adminClient) as an
+admin made with `app users create --admin`. Needs Node.js and npm: without them
 this test fails, it never skips, since the compatibility claim would then go unchecked.
 """
 
@@ -45,7 +46,21 @@ STEPS = [
     "get-session (laptop, revoked)",
     "revoke-other-sessions",
     "get-session (phone, revoked)",
+    "admin: list-users",
+    "admin: revoke-user-session",
+    "admin: set-role",
+    "admin: has-permission",
+    "admin: ban-user",
+    "admin: banned sign-in refused",
+    "admin: unban-user",
+    "admin: revoke-user-sessions",
+    "admin: create-user",
+    "admin: set-user-password",
+    "admin: remove-user",
+    "admin: list-users as a user refused",
 ]
+ADMIN_EMAIL = "ba-admin@example.com"
+ADMIN_PASSWORD = "Harbor-admin-lantern-2026"  # noqa: S105 - a test account's
 
 
 def _tool(name: str) -> str:
@@ -97,6 +112,10 @@ def server(template: Path, cookiecutter_config: Path, tmp_path: Path) -> Iterato
         MAIL_BACKEND="console",
     )
     run([python, "-m", "app", "db", "upgrade"], cwd=project, env=env, timeout=120)
+    # The admin console (on by default) is driven by the admin plugin's client as this admin.
+    create_admin = ["users", "create", "--email", ADMIN_EMAIL, "--name", "Admin", "--admin"]
+    admin_env = {**env, "APP_NEW_USER_PASSWORD": ADMIN_PASSWORD}
+    run([python, "-m", "app", *create_admin], cwd=project, env=admin_env, timeout=120)
     log_path = tmp_path / "server.log"
     serve = ["uvicorn", "--factory", "app.asgi:create_app", "--host", "127.0.0.1", "--port", str(port)]
     with log_path.open("wb") as log:
@@ -146,7 +165,7 @@ def test_better_auth_client_flow(client_dir: Path, server: str, tmp_path: Path) 
     """Sign-up to session revocation with `createAuthClient`, unmodified."""
     node = _tool("node")
     completed = subprocess.run(
-        [node, "client_flow.mjs", server],
+        [node, "client_flow.mjs", server, ADMIN_EMAIL, ADMIN_PASSWORD],
         cwd=client_dir,
         capture_output=True,
         text=True,

@@ -1,19 +1,23 @@
 // Better Auth's own client, unmodified, against a running generated project.
 //
-//   node client_flow.mjs http://127.0.0.1:8000
+//   node client_flow.mjs http://127.0.0.1:8000 [admin-email admin-password]
 //
 // Sign-up, sign-in, get-session, change-password (revoking a second device's session),
 // sign-out, sign-in again with the new password, then the session list: listSessions,
 // revokeSession({token}) and revokeOtherSessions() against other devices. The timestamps of
 // get-session and list-sessions must reach the app as the instants the server sent, and no
-// session secret (cookie value) may appear in list-sessions: its `token` is a public handle. The only thing added to the client is
-// what a browser would do for it: keep the cookies and send an Origin header.
+// session secret (cookie value) may appear in list-sessions: its `token` is a public handle. With an
+// admin's address and password, the admin plugin's client (adminClient) then finds that user, lists
+// and revokes their sessions, sets their role, bans and unbans them, checks a permission, creates a
+// user, sets their password and removes them. The only thing added to the client is what a browser
+// would do for it: keep the cookies and send an Origin header.
 // Exits non-zero with a message on the first `error` or failed check; on success prints one
 // JSON line (tests/test_better_auth_client.py reads it).
 
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createAuthClient } from "better-auth/client";
+import { adminClient } from "better-auth/client/plugins";
 
 const started = performance.now();
 const baseURL = process.argv[2];
@@ -29,7 +33,7 @@ const version = JSON.parse(
 class FlowError extends Error {}
 
 /** A browser's part: a cookie jar per "device", and the Origin header on every request. */
-function browser() {
+function browser(plugins = []) {
   const jar = new Map();
   const last = { text: "" }; // the raw body of the last response, to compare with what the client parsed
   const customFetchImpl = async (input, init = {}) => {
@@ -56,7 +60,7 @@ function browser() {
     last.text = await response.clone().text();
     return response;
   };
-  const client = createAuthClient({ baseURL, fetchOptions: { customFetchImpl } });
+  const client = createAuthClient({ baseURL, plugins, fetchOptions: { customFetchImpl } });
   return { client, jar, last };
 }
 
@@ -207,6 +211,9 @@ async function main() {
   const remaining = await call("list-sessions (only this device)", client.listSessions());
   check(remaining?.length === 1 && remaining[0].id === stillHere.session.id, "list-sessions: expected one", remaining);
 
+  const [adminEmail, adminPassword] = process.argv.slice(3);
+  if (adminEmail) await adminFlow(adminEmail, adminPassword, email, userId, newPassword);
+
   console.log(
     JSON.stringify({
       ok: true,
@@ -218,6 +225,66 @@ async function main() {
       ms: Math.round(performance.now() - started),
     }),
   );
+}
+
+/** The admin plugin's client against the user of the flow above (`userId`, signed in elsewhere). */
+async function adminFlow(adminEmail, adminPassword, email, userId, password) {
+  const { client: admin } = browser([adminClient()]);
+  const user = browser();
+  await call("admin: sign-in", admin.signIn.email({ email: adminEmail, password: adminPassword }));
+  await call("admin: user sign-in", user.client.signIn.email({ email, password }));
+
+  const found = await call("admin: list-users", admin.admin.listUsers({ query: { searchValue: email, limit: 10 } }));
+  check(found?.total === 1 && found.users[0].id === userId, "list-users: the user is not found", found);
+  check(found.users[0].role === "user" && found.users[0].banned === false, "list-users: role or banned missing", found);
+
+  const sessions = await call("admin: list-user-sessions", admin.admin.listUserSessions({ userId }));
+  check(sessions?.sessions?.length >= 1, "list-user-sessions: none", sessions);
+  const one = await call(
+    "admin: revoke-user-session",
+    admin.admin.revokeUserSession({ sessionToken: sessions.sessions[0].token }),
+  );
+  check(one?.success === true, "revoke-user-session: no success", one);
+
+  const role = await call("admin: set-role", admin.admin.setRole({ userId, role: "support" }));
+  check(role?.user?.role === "support", "set-role: role not set", role);
+  const allowed = await call(
+    "admin: has-permission",
+    admin.admin.hasPermission({ permissions: { user: ["ban"], session: ["revoke"] } }),
+  );
+  check(allowed?.success === true, "has-permission: an admin may ban", allowed);
+
+  const banned = await call(
+    "admin: ban-user",
+    admin.admin.banUser({ userId, banReason: "client flow", banExpiresIn: 3600 }),
+  );
+  check(banned?.user?.banned === true && banned.user.banExpires instanceof Date, "ban-user: not banned", banned);
+  const refusedBanned = await refused("admin: banned sign-in refused", user.client.signIn.email({ email, password }));
+  check(refusedBanned.status === 403 && refusedBanned.code === "BANNED_USER", "banned sign-in: expected 403", refusedBanned);
+  const unbanned = await call("admin: unban-user", admin.admin.unbanUser({ userId }));
+  check(unbanned?.user?.banned === false, "unban-user: still banned", unbanned);
+  await call("admin: user sign-in (unbanned)", user.client.signIn.email({ email, password }));
+  const all = await call("admin: revoke-user-sessions", admin.admin.revokeUserSessions({ userId }));
+  check(all?.success === true, "revoke-user-sessions: no success", all);
+  check((await user.client.getSession()).data === null, "revoke-user-sessions: the user is still signed in");
+
+  const madeEmail = `made-${email}`;
+  const made = await call(
+    "admin: create-user",
+    admin.admin.createUser({ email: madeEmail, name: "Made By Admin", password: `${password}-1` }),
+  );
+  check(made?.user?.email === madeEmail && made.user.role === "user", "create-user: not created", made);
+  const set = await call(
+    "admin: set-user-password",
+    admin.admin.setUserPassword({ userId: made.user.id, newPassword: `${password}-2` }),
+  );
+  check(set?.status === true, "set-user-password: no status", set);
+  await call("admin: created user signs in", browser().client.signIn.email({ email: madeEmail, password: `${password}-2` }));
+  const removed = await call("admin: remove-user", admin.admin.removeUser({ userId: made.user.id }));
+  check(removed?.success === true, "remove-user: no success", removed);
+
+  const outsider = await refused("admin: list-users as a user refused", user.client.$fetch("/admin/list-users"));
+  check(outsider.status === 404, "list-users as a plain user: expected 404", outsider);
 }
 
 main().then(

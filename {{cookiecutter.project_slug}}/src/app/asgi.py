@@ -86,6 +86,7 @@ class Parts:
     session_fields: list[SessionField] = field(default_factory=list)
     cross_site_posts: list[str] = field(default_factory=list)
     no_store: list[str] = field(default_factory=lambda: list(NO_STORE_PREFIXES))
+    rate_limits: list[Callable[[Settings], Mapping[str, int]]] = field(default_factory=list)
     ui: list[UI] = field(default_factory=list)
 
     @cached_property
@@ -110,6 +111,7 @@ def gather(features: Sequence[Feature]) -> Parts:
         parts.session_fields += f.session_fields
         parts.cross_site_posts += f.paths.cross_site_posts
         parts.no_store += f.paths.no_store
+        parts.rate_limits += [f.rate_limits] if f.rate_limits else []
         parts.ui.append(f.ui)
     return parts
 
@@ -178,8 +180,9 @@ def build_services(settings: Settings, parts: Parts = PARTS) -> Services:
         bus.subscribe(name, listener)
     sessions = SessionManager(settings, db.engine, db.reader, parts.session_fields)
     auth = AuthKit(settings, sessions, Passwords(settings.auth), bus, mailer, store, db, parts.second_factors)
+    rules = {name: limit for rate_limits in parts.rate_limits for name, limit in rate_limits(settings).items()}
     limiter = (
-        RateLimiter(settings.rate_limit, scope_client_ip_resolver(settings.app), store)
+        RateLimiter(settings.rate_limit, scope_client_ip_resolver(settings.app), store, rules)
         if settings.rate_limit.enabled
         else None
     )

@@ -8,7 +8,9 @@ feature that imports it.
 from app.auth.account_views import render_security
 from app.auth.credentials import Authenticator, Caller, CurrentCaller, require_scope
 from app.auth.devices import describe
+from app.auth.flows.account import ban_user, remove_user, unban_user
 from app.auth.flows.email import claim_unverified
+from app.auth.flows.password import set_password
 from app.auth.guards import fresh_session
 from app.auth.kit import AuthKit, Challenge, SignInOutcome, SignInResult
 from app.auth.models import Account, Session, User, banned_at
@@ -47,6 +49,7 @@ __all__ = [
     "SignInOutcome",
     "SignInResult",
     "User",
+    "ban_user",
     "banned_at",
     "challenge_page",
     "challenge_response",
@@ -55,10 +58,13 @@ __all__ = [
     "fresh_session",
     "iso",
     "pending_token",
+    "remove_user",
     "render_security",
     "request_meta",
     "require_scope",
     "session_cookies",
+    "set_password",
+    "unban_user",
     "user_json",
     "wants_token",
 ]

@@ -17,6 +17,8 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import Empty
+from litestar.utils.scope.state import ScopeState
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -193,6 +195,11 @@ def _error_response(
         )
     message = f"{message} {on_page}".strip()
     template = "errors/404.html" if status == 404 else "errors/error.html"
+    if status == 404:
+        # A path no route matched never passed the CSRF middleware, so its page has no token; a
+        # route that answers 404 to hide itself (a page the caller may not know of) must not
+        # differ by one: no 404 page carries a token (it has no form).
+        ScopeState.from_scope(request.scope).csrf_token = Empty
     if status >= 500 and status != 503:  # 503 says what to do (try again), not "something went wrong"
         template = "errors/500.html"
     return Template(

@@ -17,6 +17,7 @@ re-encodes the list on each request: more than half the time of an unauthenticat
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from litestar.exceptions import TooManyRequestsException
@@ -68,9 +69,18 @@ class Rule:
         return b"ratelimit-policy", self._policy.encode()
 
 
-def rate_limit_rules(settings: RateLimitSettings) -> tuple[Rule, dict[str, Rule]]:
-    """The general rule, and the stricter ones by the name routes give in `opt`."""
+def rate_limit_rules(
+    settings: RateLimitSettings, extra: Mapping[str, int] | None = None
+) -> tuple[Rule, dict[str, Rule]]:
+    """The general rule, and the stricter ones by the name routes give in `opt`.
+
+    `extra` adds rules of the app's parts (name -> requests per minute); a name of the core's is refused.
+    """
     strict = {"sign_in": Rule("sign_in", settings.sign_in), "sign_up": Rule("sign_up", settings.sign_up)}
+    for name, limit in (extra or {}).items():
+        if name in strict or name == "general":
+            raise ValueError(f"rate limit rule {name!r} is taken")
+        strict[name] = Rule(name, limit)
     return Rule("general", settings.general), strict
 
 
@@ -85,8 +95,14 @@ class RateLimiter:
     A step of the request gate (app.core.gate), which adds the headers it returns to the response.
     """
 
-    def __init__(self, settings: RateLimitSettings, client_ip: ScopeClientIP, store: Store) -> None:
-        self.general, self.strict = rate_limit_rules(settings)
+    def __init__(
+        self,
+        settings: RateLimitSettings,
+        client_ip: ScopeClientIP,
+        store: Store,
+        extra: Mapping[str, int] | None = None,
+    ) -> None:
+        self.general, self.strict = rate_limit_rules(settings, extra)
         self.client_ip = client_ip
         counters = Counters(store)
         self.counter = counters.window()

@@ -54,6 +54,8 @@ class NavEntry:
 
     label: str
     path: str
+    # Shown only to users whose `role` is this one (a page for staff, say); None shows it to everyone.
+    role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -179,10 +181,12 @@ def page(
     cookie_list = list(cookies)
     if notice:
         cookie_list.append(flash_cookie(""))
+    user = request.scope.get("user")
+    role = getattr(user, "role", None)
     common: dict[str, Any] = {
-        "user": request.scope.get("user"),
+        "user": user,
         "app_name": state.settings.app.name,
-        "nav": ui.nav,
+        "nav": [entry for entry in ui.nav if entry.role is None or entry.role == role],
         "sign_in_options": ui.slots["sign_in"],
         "reauth_options": ui.slots["reauth"],
         "feature_scripts": ui.scripts,

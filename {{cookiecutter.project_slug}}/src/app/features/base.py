@@ -63,6 +63,9 @@ class Feature:
     # Fields of every signed-in session, read by the session lookup itself (see app.auth.SessionField).
     session_fields: Sequence[SessionField] = ()
     paths: Paths = field(default_factory=Paths)
+    # Rate-limit rules its routes name in `opt={"rate_limit": name}`: name -> requests per minute
+    # and client IP, read from the settings (counted as the core's sign_in and sign_up rules are).
+    rate_limits: Callable[[Settings], Mapping[str, int]] | None = None
     ui: UI = field(default_factory=UI)
 
 

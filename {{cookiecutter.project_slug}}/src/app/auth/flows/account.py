@@ -102,8 +102,16 @@ async def delete_user(
     user = await db.get(User, principal.user_id)
     if user is None:
         return
+    await remove_user(kit, db, meta, user, actor_id=user.id)
+
+
+async def remove_user(kit: AuthKit, db: AsyncSession, meta: RequestMeta, user: User, *, actor_id: uuid.UUID) -> None:
+    """Delete a user and everything that cascades from it, with the team's hook first; commits.
+
+    The caller decided that `actor_id` may (the user themself, or an admin).
+    """
     await hooks.before_user_delete(hooks.HookContext(db, meta), user)
-    await kit.record(db, EventName.USER_DELETED, meta, actor=user.id, target_type="user", target_id=user.id)
+    await kit.record(db, EventName.USER_DELETED, meta, actor=actor_id, target_type="user", target_id=user.id)
     await db.exec(delete(Verification).where(col(Verification.identifier).in_([user.email, str(user.id)])))
     await db.delete(user)
     await db.commit()

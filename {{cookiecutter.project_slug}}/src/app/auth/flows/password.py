@@ -89,6 +89,24 @@ async def _set_password(kit: AuthKit, db: AsyncSession, user: User, password_has
     db.add(account)
 
 
+async def set_password(
+    kit: AuthKit, db: AsyncSession, meta: RequestMeta, user: User, new: str, *, actor_id: uuid.UUID
+) -> None:
+    """Give a user a new password chosen by someone else (an admin); commits.
+
+    The policy applies as to any new password; emailed links issued before go. The caller
+    decided that `actor_id` may.
+    """
+    kit.check_password_length(new, "newPassword")
+    kit.check_new_password(new, user.email, "newPassword")
+    await _set_password(kit, db, user, await kit.passwords.hash(new))
+    await kit.drop_links(db, user.id)
+    await kit.record(
+        db, EventName.PASSWORD_CHANGED, meta, actor=actor_id, target_type="user", target_id=user.id, by="admin"
+    )
+    await db.commit()
+
+
 async def change_password(
     kit: AuthKit, db: AsyncSession, meta: RequestMeta, principal: Principal, current: str, new: str, revoke_others: bool
 ) -> SignInResult:
