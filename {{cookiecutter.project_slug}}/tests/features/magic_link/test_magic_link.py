@@ -101,6 +101,10 @@ async def test_a_banned_user_cannot_sign_in_by_link(client: Client, app: Litesta
     response = await client.get(f"/api/auth/magic-link/verify?token={token}")
     assert response.status_code == 403 and response.json()["code"] == "BANNED_USER"
     assert (await client.get("/api/auth/get-session")).json() is None
+    async with app.state.db.sessions() as db:  # the refused link changed nothing: the address is
+        user = await app.state.auth.user_by_email(db, email)  # still unproven, the password still there
+        assert user is not None and not user.email_verified
+        assert await app.state.auth.credential(db, user.id) is not None
 
 
 async def test_the_first_link_takes_an_unproven_sign_up_from_whoever_made_it(app: Litestar, inbox: Inbox) -> None:

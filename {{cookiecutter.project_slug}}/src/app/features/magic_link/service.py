@@ -7,6 +7,7 @@ import uuid
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth import AuthKit, SignInOutcome, User, claim_unverified
+from app.core.db import utcnow
 from app.core.errors import InvalidToken
 from app.core.events import RequestMeta
 from app.features.base import provider
@@ -61,7 +62,9 @@ class MagicLinks:
         if user is None:
             await db.commit()
             raise InvalidToken()
-        if not user.email_verified:  # the first proof of the address: what an unproven sign-up set goes
+        # The first proof of the address: what an unproven sign-up set goes. Not for a banned account,
+        # which open_session refuses: a refused link changes nothing.
+        if not user.email_verified and not user.is_banned(utcnow()):
             await claim_unverified(self.auth, db, meta, user, METHOD)
         return await self.auth.open_session(db, meta, user, METHOD, persistent=True, replaces=replaces)
 
