@@ -10,7 +10,7 @@ from app.auth.credentials import Authenticator, Caller, CurrentCaller, require_s
 from app.auth.devices import describe
 from app.auth.flows.account import ban_user, remove_user, unban_user
 from app.auth.flows.email import claim_unverified
-from app.auth.flows.password import set_password
+from app.auth.flows.password import request_password_reset, set_password
 from app.auth.guards import fresh_session
 from app.auth.kit import AuthKit, Challenge, SignInOutcome, SignInResult
 from app.auth.models import Account, Session, User, banned_at
@@ -61,6 +61,7 @@ __all__ = [
     "remove_user",
     "render_security",
     "request_meta",
+    "request_password_reset",
     "require_scope",
     "session_cookies",
     "set_password",

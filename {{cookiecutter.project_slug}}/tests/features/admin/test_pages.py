@@ -6,7 +6,7 @@ import re
 
 from litestar import Litestar
 
-from tests.conftest import AppFactory, reauthenticate
+from tests.conftest import AppFactory, Inbox, reauthenticate
 from tests.features.admin.conftest import People
 from tests.features.admin.helpers import age_sessions, audit_events, person, session_ids, user_row
 
@@ -121,3 +121,24 @@ async def test_a_stale_session_re_authenticates_and_comes_back_with_the_form(app
     assert back.startswith(base + "?resume=")
     kept = (await admin.client.get(back)).text
     assert 'value="late"' in kept and '<option value="30" selected>' in kept
+
+
+async def test_a_password_reset_link_is_mailed_to_the_user_not_shown_to_the_admin(
+    app: Litestar, people: People, inbox: Inbox
+) -> None:
+    admin = await people("admin")
+    support = await people("support")
+    target = await people()
+    base = f"/admin/users/{target.id}"
+    assert "Send password reset" in (await admin.client.get(base)).text
+    assert "Send password reset" not in (await support.client.get(base)).text  # no user:set-password
+    refused = await support.client.submit(base + "/reset-password", {}, page=base)
+    assert refused.status_code == 403
+    sent = await admin.client.submit(base + "/reset-password", {}, page=base)
+    assert sent.status_code == 303 and sent.headers["location"] == base
+    page = (await admin.client.get(base)).text
+    assert "A password-reset link is on its way" in page and "/reset-password?token=" not in page
+    link = (await inbox.last(target.email)).link("/reset-password")
+    assert "token=" in link
+    events = [name for name, actor in await audit_events(app, target.id) if actor == admin.id]
+    assert events == ["admin.password_reset_sent"]

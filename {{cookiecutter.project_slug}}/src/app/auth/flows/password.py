@@ -31,7 +31,7 @@ async def request_password_reset(kit: AuthKit, db: AsyncSession, meta: RequestMe
 
 async def _mail_reset_link(kit: AuthKit, meta: RequestMeta, user_id: uuid.UUID, name: str, email: str) -> None:
     """Make the link in a transaction of its own (after the answer) and mail it."""
-    async with AsyncSession(kit.sessions.engine) as db:
+    async with kit.db.sessions() as db:
         token = await kit.issue_token(db, RESET_PASSWORD, str(user_id), kit.settings.auth.reset_ttl)
         await kit.record(
             db, EventName.PASSWORD_RESET_REQUESTED, meta, actor=None, target_type="user", target_id=user_id

@@ -17,7 +17,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth import AuthKit, Session, User, ban_user, remove_user, set_password, unban_user
+from app.auth import (
+    AuthKit,
+    Session,
+    User,
+    ban_user,
+    remove_user,
+    request_password_reset,
+    set_password,
+    unban_user,
+)
 from app.core.db import utcnow
 from app.core.errors import InvalidInput
 from app.core.events import EventName, RequestMeta
@@ -34,6 +43,7 @@ from app.features.admin.errors import (
 from app.features.admin.listing import Page, Query, list_users
 
 ROLE_SET = "admin.role_set"
+RESET_SENT = "admin.password_reset_sent"
 USER_CREATED_BY_ADMIN = "admin.user_created"
 
 
@@ -171,6 +181,13 @@ class Admin:
             raise RoleAboveYourOwn("You cannot delete someone whose role holds permissions you do not.")
         await self._keep_an_admin(db, user)
         await remove_user(self.kit, db, meta, user, actor_id=actor.user_id)
+
+    async def send_password_reset(self, db: AsyncSession, meta: RequestMeta, actor: Actor, user: User) -> None:
+        """Mail the user a password-reset link, as "Forgot password" does (within the address's
+        mail budget); the admin never sees the link."""
+        await request_password_reset(self.kit, db, meta, user.email)
+        await self.kit.record(db, RESET_SENT, meta, actor=actor.user_id, target_type="user", target_id=user.id)
+        await db.commit()
 
     async def verify_email(self, db: AsyncSession, meta: RequestMeta, actor: Actor, user: User) -> User:
         """Mark the user's address verified (they proved it another way)."""

@@ -43,6 +43,7 @@ NOTICES = {
     "admin-unbanned": "The ban is lifted.",
     "admin-role-set": "The role has been changed.",
     "admin-verified": "The email address is marked verified.",
+    "admin-reset-sent": "A password-reset link is on its way to the user's address.",
     "admin-session-revoked": "That session has ended.",
     "admin-sessions-revoked": "Every session of this user has ended.",
     "admin-deleted": "The user has been deleted.",
@@ -119,6 +120,7 @@ async def _user_page(
         "ban": actor.can("user:ban") and person.id != actor.user_id,
         "set_role": actor.can("user:set-role") and access.can_grant(actor.role, person.role),
         "verify": actor.can("user:update") and not person.email_verified,
+        "reset": actor.can("user:set-password"),
         "revoke": actor.can("session:revoke"),
         "delete": actor.can("user:delete") and person.id != actor.user_id,
     }
@@ -222,6 +224,18 @@ async def verify_submit(
     return await _act(request, db, admin, actor, user_id, verify, "admin-verified", [])
 
 
+@post(PATH + "/{user_id:uuid}/reset-password", **console("user:set-password", fresh_here))
+async def reset_submit(
+    request: Request[Any, Any, Any], db: DB, admin: Service, actor: Acting, user_id: FromPath[uuid.UUID]
+) -> Any:
+    """Mail the user a password-reset link."""
+
+    async def send(person: Any, form: dict[str, str]) -> None:
+        await admin.send_password_reset(db, request_meta(request), actor, person)
+
+    return await _act(request, db, admin, actor, user_id, send, "admin-reset-sent", [])
+
+
 @post(PATH + "/{user_id:uuid}/sessions/{session_id:uuid}/revoke", **console("session:revoke", fresh_here))
 async def revoke_submit(
     request: Request[Any, Any, Any],
@@ -280,6 +294,7 @@ HANDLERS = [
     unban_submit,
     role_submit,
     verify_submit,
+    reset_submit,
     revoke_submit,
     revoke_all_submit,
     delete_submit,
