@@ -246,6 +246,25 @@ async function adminFlow(adminEmail, adminPassword, email, userId, password) {
   );
   check(one?.success === true, "revoke-user-session: no success", one);
 
+  const impersonated = await call("admin: impersonate-user", admin.admin.impersonateUser({ userId }));
+  check(impersonated?.user?.id === userId, "impersonate-user: not the user", impersonated);
+  const asUser = (await admin.getSession()).data;
+  check(
+    asUser?.user?.id === userId && typeof asUser.session.impersonatedBy === "string",
+    "impersonate-user: get-session is not the user's, marked",
+    asUser,
+  );
+  const refusedAsUser = await refused(
+    "admin: impersonating, no password change",
+    admin.changePassword({ currentPassword: password, newPassword: `${password}-x` }),
+  );
+  check(refusedAsUser.status === 403 && refusedAsUser.code === "IMPERSONATING", "impersonating: expected 403", refusedAsUser);
+  await call("admin: stop-impersonating", admin.admin.stopImpersonating());
+  const back = (await admin.getSession()).data;
+  check(back?.user?.email === adminEmail && !back.session.impersonatedBy, "stop-impersonating: not the admin again", back);
+
+  const renamed = await call("admin: update-user", admin.admin.updateUser({ userId, data: { name: "Renamed By Admin" } }));
+  check(renamed?.name === "Renamed By Admin", "update-user: not renamed", renamed);
   const role = await call("admin: set-role", admin.admin.setRole({ userId, role: "support" }));
   check(role?.user?.role === "support", "set-role: role not set", role);
   const allowed = await call(

@@ -4,6 +4,7 @@
     make bench BENCH_ARGS="--db=postgresql"    the same on PostgreSQL (BENCH_POSTGRES_URL)
     make bench BENCH_ARGS="--http"             also through uvicorn (and granian) with wrk
     make bench BENCH_ARGS="--smoke"            a quick run that only proves the benchmarks work
+    make bench BENCH_ARGS="--only admin"       the admin console's pages at 100,000 users
 
 See `python -m bench --help` and docs/performance.md.
 """

@@ -7,6 +7,7 @@ import asyncio
 import sys
 
 from bench import apps, downstream
+from bench.admin import run_admin
 from bench.asgi import Lifespan
 from bench.bare import app as bare_app
 from bench.cases import build_all
@@ -17,7 +18,8 @@ from bench.report import status
 from bench.scale import run_scale
 from bench.signin import run_sign_in
 
-PARTS = ("cases", "sign-in", "scale", "http")
+PARTS = ("cases", "sign-in", "scale", "http", "admin")
+OPT_IN = ("http", "admin")  # run when asked: --http, or --only
 TOKENS = 256  # sessions the in-process cases rotate over
 
 
@@ -42,6 +44,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=None, help="rounds, in rotating order (default 3)")
     parser.add_argument("--http", action="store_true", help="also run the cases over HTTP with wrk")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    parser.add_argument(
+        "--admin-users", type=int, default=None, help="users for the admin console's part (default 100000)"
+    )
     parser.add_argument("--only", default=None, help=f"comma-separated subset of: {', '.join(PARTS)}")
     args = parser.parse_args(argv)
     smoke = args.smoke
@@ -49,7 +54,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args.sessions = [int(n) for n in (args.sessions or ("1000,5000" if smoke else "10000,1000000")).split(",")]
     args.duration = args.duration or (0.5 if smoke else 2.0)
     args.rounds = args.rounds or (1 if smoke else 3)
-    parts = set((args.only or ",".join(p for p in PARTS if p != "http" or args.http)).split(","))
+    args.admin_users = args.admin_users or (2000 if smoke else 100_000)
+    default = [p for p in PARTS if p not in OPT_IN or (p == "http" and args.http)]
+    parts = set((args.only or ",".join(default)).split(","))
     unknown = parts - set(PARTS)
     if unknown:
         parser.error(f"--only: unknown part(s) {', '.join(sorted(unknown))}")
@@ -58,6 +65,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 async def run(args: argparse.Namespace) -> None:
+    if args.parts - {"admin"}:
+        await run_hot_paths(args)
+    if "admin" in args.parts:
+        await run_admin(args.db, args.postgres_url, args.admin_users, args.duration, args.rounds)
+
+
+async def run_hot_paths(args: argparse.Namespace) -> None:
     async with scratch_database(args.db, args.postgres_url) as url:
         status(f"{args.db}: {args.users:,} users, {args.sessions[0]:,} sessions")
         data = Dataset(url)

@@ -118,8 +118,9 @@ class Dataset:
     async def close(self) -> None:
         await self.engine.dispose()
 
-    async def add_users(self, count: int) -> None:
-        """`count` verified users sharing one real Argon2id hash of BENCH_PASSWORD."""
+    async def add_users(self, count: int, created_over: timedelta = timedelta(0)) -> None:
+        """`count` verified users sharing one real Argon2id hash of BENCH_PASSWORD, created one after
+        another over the `created_over` before now (all at once by default)."""
         password_hash = Passwords(AuthSettings()).hasher.hash(BENCH_PASSWORD)
         now = utcnow()
         users: list[dict[str, Any]] = [
@@ -130,7 +131,7 @@ class Dataset:
                 "email_verified": True,
                 "image": None,
                 "role": "user",
-                "created_at": now,
+                "created_at": now - created_over * (1 - n / count),
                 "updated_at": now,
             }
             for n in range(count)

@@ -50,7 +50,8 @@ from app.core.cli.commands import COMMANDS as CORE_COMMANDS
 from app.core.client_ip import client_ip_resolver, scope_client_ip_resolver
 from app.core.db import Database
 from app.core.errors import EXCEPTION_HANDLERS
-from app.core.events import EventBus, Listener
+from app.core.event_catalogue import CORE, EventCatalogue, EventInfo
+from app.core.events import CORE_EVENTS, EventBus, Listener
 from app.core.gate import GateSteps, RequestGate
 from app.core.health import health, ready
 from app.core.mail import Mailer
@@ -80,6 +81,7 @@ class Parts:
     settings: list[type[FeatureSettings]] = field(default_factory=list)
     setups: list[Callable[[AuthKit, Settings], Mapping[str, Any]]] = field(default_factory=list)
     listeners: list[tuple[str, Listener]] = field(default_factory=list)
+    events: list[tuple[str, Mapping[str, EventInfo]]] = field(default_factory=lambda: [(CORE, CORE_EVENTS)])
     commands: list[click.Command] = field(default_factory=lambda: [*CORE_COMMANDS, *AUTH_COMMANDS])
     second_factors: list[SecondFactor] = field(default_factory=list)
     authenticators: list[Authenticator] = field(default_factory=list)
@@ -94,6 +96,11 @@ class Parts:
         """The features' UI slots joined (see app.core.ui.UI)."""
         return UI.merge(self.ui)
 
+    @cached_property
+    def catalogue(self) -> EventCatalogue:
+        """Every event name the core and the features declare (see app.core.event_catalogue)."""
+        return EventCatalogue(self.events)
+
 
 def gather(features: Sequence[Feature]) -> Parts:
     """What these features add (the app's are `PARTS`, from `app.features.ENABLED`)."""
@@ -105,6 +112,7 @@ def gather(features: Sequence[Feature]) -> Parts:
         parts.settings += [f.settings] if f.settings else []
         parts.setups += [f.setup] if f.setup else []
         parts.listeners += f.listeners
+        parts.events.append((f.name, f.events))
         parts.commands += f.cli
         parts.second_factors += f.second_factors
         parts.authenticators += f.authenticators
@@ -174,7 +182,7 @@ def build_services(settings: Settings, parts: Parts = PARTS) -> Services:
     db = Database(settings.database)
     store = build_store(settings.redis)
     mailer = Mailer(settings.mail, settings.app.name, parts.templates)
-    bus = EventBus()
+    bus = EventBus(parts.catalogue)
     bus.subscribe("*", audit.record)
     for name, listener in parts.listeners:
         bus.subscribe(name, listener)

@@ -173,6 +173,20 @@ class RateLimitSettings(_Group):
     failed_sign_in_window: int = Field(default=900, ge=60)
 
 
+class AuditSettings(_Group):
+    """AUDIT_*: how long the audit log keeps its entries; `app audit prune` deletes the older ones."""
+
+    model_config = SettingsConfigDict(env_prefix="AUDIT_")
+
+    # Days an entry is kept; 0 (or empty) keeps every entry forever.
+    retention_days: int = Field(default=0, ge=0, le=36500)
+
+    @field_validator("retention_days", mode="before")
+    @classmethod
+    def _empty_is_forever(cls, value: Any) -> Any:
+        return 0 if isinstance(value, str) and not value.strip() else value
+
+
 class FeatureSettings(_Group):
     """The base of an optional feature's settings class (`Feature.settings`).
 
@@ -212,6 +226,7 @@ class Settings:
         mail: MailSettings,
         auth: AuthSettings,
         rate_limit: RateLimitSettings,
+        audit: AuditSettings | None = None,
         features: Sequence[FeatureSettings] = (),
     ) -> None:
         self.app = app
@@ -221,6 +236,7 @@ class Settings:
         self.mail = mail
         self.auth = auth
         self.rate_limit = rate_limit
+        self.audit = audit or AuditSettings()
         self.features: Mapping[type[FeatureSettings], FeatureSettings] = {type(group): group for group in features}
 
     def feature(self, kind: type[FeatureSettingsT]) -> FeatureSettingsT:
@@ -284,6 +300,7 @@ GROUPS: dict[str, type[_Group]] = {
     "mail": MailSettings,
     "auth": AuthSettings,
     "rate_limit": RateLimitSettings,
+    "audit": AuditSettings,
 }
 
 

@@ -1,4 +1,4 @@
-"""Route guards of the HTML pages: sensitive forms need a fresh session.
+"""Route guards of the HTML pages: sensitive forms need a fresh session that no feature refuses.
 
 The services check freshness too (the JSON API answers 403 SESSION_NOT_FRESH); on a page the
 guard runs first, so that a stale session is sent to re-authenticate with its form kept (see
@@ -28,6 +28,7 @@ def fresh_session(back: str) -> Guard:
         principal: Principal | None = connection.scope.get("user")
         if principal is None:
             raise Unauthorized()
+        connection.app.state.auth.check_sensitive(principal)  # refused however fresh (AuthKit.refuse_sensitive_when)
         if principal.is_fresh(connection.app.state.settings.auth.fresh_age):
             return
         resume_to = back

@@ -39,7 +39,7 @@ from app.auth.sessions import Principal, SessionManager
 from app.core.cookies import Cookies
 from app.core.crypto import hash_token, new_token, usable_token
 from app.core.db import Database, utcnow
-from app.core.errors import AccountBanned, InvalidInput, InvalidToken, SessionNotFresh, TooManyAttempts
+from app.core.errors import AccountBanned, AppError, InvalidInput, InvalidToken, SessionNotFresh, TooManyAttempts
 from app.core.events import Event, EventBus, EventName, RequestMeta
 from app.core.mail import Mailer
 from app.core.names import one_line_name
@@ -47,9 +47,14 @@ from app.core.ratelimit import AttemptBudget
 from app.settings import Settings
 
 NAME_MAX = 100
+PROVIDERS_MAX = 50  # account_providers: far more than any user links
+# An account that signs its user in: a password account only while it holds a password.
+USABLE_ACCOUNT = col(Account.password_hash).is_not(None) | (col(Account.provider_id) != CREDENTIAL_PROVIDER)
 LOCKED_OUT = "Too many failed sign-ins for this account. Try again later or reset your password."
 
 MethodCounter = Callable[[AsyncSession, uuid.UUID], Awaitable[int]]
+# A feature's reason to keep a session from sensitive actions: the error to raise, or None.
+SensitiveRefusal = Callable[[Principal], AppError | None]
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,8 @@ class AuthKit:
         # Ways to sign in that a feature keeps outside the `account` table: its setup adds a counter
         # (`count_sign_in_methods_with`), so that no feature lets the last one go.
         self.method_counters: list[MethodCounter] = []
+        # Sessions a feature keeps from sensitive actions whatever their age (`refuse_sensitive_when`).
+        self.sensitive_refusals: list[SensitiveRefusal] = []
 
     def count_sign_in_methods_with(self, counter: MethodCounter) -> None:
         """Count a feature's own sign-in methods too (see sign_in_methods)."""
@@ -208,10 +215,25 @@ class AuthKit:
     async def sign_in_methods(self, db: AsyncSession, user_id: uuid.UUID) -> int:
         """How many ways the user has to sign in: a password, each linked provider, and what features
         keep in their own tables. Removing one is refused while it is the last."""
-        usable = (col(Account.password_hash).is_not(None)) | (col(Account.provider_id) != CREDENTIAL_PROVIDER)
-        query = select(func.count()).select_from(Account).where(col(Account.user_id) == user_id, usable)
+        query = select(func.count()).select_from(Account).where(col(Account.user_id) == user_id, USABLE_ACCOUNT)
         accounts = (await db.exec(query)).one()
         return int(accounts) + sum([await count(db, user_id) for count in self.method_counters])
+
+    async def account_providers(self, db: AsyncSession, user_id: uuid.UUID) -> list[str]:
+        """The provider ids of the accounts the user can sign in with, each once, oldest link first:
+        CREDENTIAL_PROVIDER when they have a password, a provider's own id per linked provider.
+
+        For pages that say how someone signs in (words for an id: `UI.labels`). What features keep
+        in their own tables is theirs to show. Bounded: a user links a few providers.
+        """
+        query = (
+            select(col(Account.provider_id))
+            .where(col(Account.user_id) == user_id, USABLE_ACCOUNT)
+            .group_by(col(Account.provider_id))
+            .order_by(func.min(col(Account.created_at)), col(Account.provider_id))
+            .limit(PROVIDERS_MAX)
+        )
+        return list((await db.exec(query)).all())
 
     # --- events --------------------------------------------------------------------------
 
@@ -227,7 +249,10 @@ class AuthKit:
         **data: object,
     ) -> None:
         """Record an event in the caller's transaction (audit log, listeners): who did it (`actor`,
-        None for nobody signed in) to what (`target_type`, `target_id`), and what else to know."""
+        None for nobody signed in) to what (`target_type`, `target_id`), and what else to know.
+
+        `name` must be in the app's event catalogue (UncataloguedEvent otherwise; see
+        app.core.event_catalogue): declared with its meaning beside the code that records it."""
         target = str(target_id) if target_id is not None else None
         await self.bus.emit(db, Event(name, actor, target_type, target, meta, dict(data)))
 
@@ -349,8 +374,23 @@ class AuthKit:
         """The cookie that carries a new session to the browser (see SessionManager.cookie)."""
         return self.sessions.cookie(result.token, result.session.persistent, result.session.expires_at)
 
+    def refuse_sensitive_when(self, refusal: SensitiveRefusal) -> None:
+        """Keep some sessions from sensitive actions, however fresh (the admin console: an impersonation).
+
+        `refusal(principal)` returns the error to raise for that session, or None to let it through.
+        """
+        self.sensitive_refusals.append(refusal)
+
+    def check_sensitive(self, principal: Principal) -> None:
+        """Raise the error of the first refusal that keeps this session from sensitive actions."""
+        for refusal in self.sensitive_refusals:
+            error = refusal(principal)
+            if error is not None:
+                raise error
+
     def require_fresh(self, principal: Principal) -> None:
-        """Sensitive actions need a recent sign-in or re-authentication."""
+        """Sensitive actions need a session no feature refuses, signed in or re-authenticated recently."""
+        self.check_sensitive(principal)
         if not principal.is_fresh(self.settings.auth.fresh_age):
             raise SessionNotFresh()
 

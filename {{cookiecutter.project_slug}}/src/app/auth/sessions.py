@@ -289,10 +289,14 @@ class SessionManager:
         """A signed snapshot of the principal for this token, valid for AUTH_COOKIE_CACHE_MAX_AGE seconds."""
         data = {k: (str(v) if isinstance(v, (uuid.UUID, datetime)) else v) for k, v in asdict(principal).items()}
         data["fields"] = dict(principal.fields)
-        data["_exp"] = int(time.time()) + self.auth.cookie_cache_max_age
+        # Never past the session's own end: a short session (an impersonation's hour) ends on time.
+        now = int(time.time())
+        ends = int(min(principal.expires_at, principal.absolute_expires_at).timestamp())
+        max_age = max(0, min(self.auth.cookie_cache_max_age, ends - now))
+        data["_exp"] = now + max_age
         data["_tok"] = _cache_binding(token)
         value = self._cache_signer.sign(json.dumps(data, separators=(",", ":")).encode().hex())
-        return self.cookies.make("session_cache", value, max_age=self.auth.cookie_cache_max_age)
+        return self.cookies.make("session_cache", value, max_age=max_age)
 
     def read_cache_cookie(self, value: str, token: str) -> Principal | None:
         """The principal from a valid, unexpired cache cookie made for this token, else None.

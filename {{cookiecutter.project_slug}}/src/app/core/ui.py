@@ -54,21 +54,31 @@ class NavEntry:
 
     label: str
     path: str
-    # Shown only to users whose `role` is this one (a page for staff, say); None shows it to everyone.
-    role: str | None = None
+    # Shown only to users who hold one of these roles (a page for staff, say); None shows it to
+    # everyone. A user's `role` may name several, joined by commas ("admin,support").
+    roles: frozenset[str] | None = None
+
+    def shown_to(self, role: str | None) -> bool:
+        """Whether a user with `role` sees this entry."""
+        return self.roles is None or any(name.strip() in self.roles for name in (role or "").split(","))
 
 
 @dataclass(frozen=True)
 class Section:
-    """A card on the security page: its template, and the data it shows under `security[key]`."""
+    """A card on a page about one user: its template, and the data it shows under `<page's name>[key]`.
+
+    The security page (`UI.sections`) shows them under `security[key]`, the page about one user
+    that staff see (`UI.staff_sections`) under `staff[key]`.
+    """
 
     key: str
     template: str
-    # Called with the request's database session and principal; None when the card needs no data.
+    # Called with the request's database session and whom the page is about: the signed-in principal
+    # on the security page, the user's row on a staff page. None when the card needs no data.
     context: Callable[[Any, Any], Awaitable[Mapping[str, Any]]] | None = None
 
 
-SLOTS = ("sign_in", "reauth", "header")  # where the shared pages include templates of other parts
+SLOTS = ("sign_in", "reauth", "header", "banner")  # where the shared pages include templates of other parts
 
 
 @dataclass(frozen=True)
@@ -76,8 +86,14 @@ class UI:
     """What a part of the app shows in the shared pages, by slot; `merge` joins several.
 
     `slots` maps a slot to templates included there: "sign_in" below the sign-in form, "reauth"
-    below the re-authentication form, "header" in the header of signed-in pages. `labels` names
-    values the part introduces (a sign-in method's key -> its words, shown in the session list).
+    below the re-authentication form, "header" in the header of signed-in pages, "banner" above
+    it (a notice about the session itself, on every signed-in page). `sections` are cards on the
+    signed-in user's security page; `staff_sections` are cards on the page about one user that the
+    people who run the app see (whatever part offers such a page): what the part keeps of that
+    user, read-only, each card's context called with (database session, the user's row) and
+    bounded (a user with 10,000 rows of it shows the newest and a count). `labels` names
+    values the part introduces (a sign-in method's key, or the provider id of the accounts it
+    links -> its words, shown in session lists and among a user's sign-in methods).
     `scripts` and `stylesheets` are URLs every page loads: htmx swaps do not run a page's own
     <script> tags, so behaviour is attached from the layout, by delegation. `globals` are
     functions and values templates may call.
@@ -86,6 +102,7 @@ class UI:
     nav: Sequence[NavEntry] = ()
     slots: Mapping[str, Sequence[str]] = field(default_factory=dict)
     sections: Sequence[Section] = ()
+    staff_sections: Sequence[Section] = ()
     scripts: Sequence[str] = ()
     stylesheets: Sequence[str] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -106,6 +123,7 @@ class UI:
             nav=[entry for part in parts for entry in part.nav],
             slots={slot: [t for part in parts for t in part.slots.get(slot, ())] for slot in SLOTS},
             sections=[section for part in parts for section in part.sections],
+            staff_sections=[section for part in parts for section in part.staff_sections],
             scripts=[src for part in parts for src in part.scripts],
             stylesheets=[href for part in parts for href in part.stylesheets],
             labels={k: v for part in parts for k, v in part.labels.items()},
@@ -186,12 +204,13 @@ def page(
     common: dict[str, Any] = {
         "user": user,
         "app_name": state.settings.app.name,
-        "nav": [entry for entry in ui.nav if entry.role is None or entry.role == role],
+        "nav": [entry for entry in ui.nav if entry.shown_to(role)],
         "sign_in_options": ui.slots["sign_in"],
         "reauth_options": ui.slots["reauth"],
         "feature_scripts": ui.scripts,
         "feature_stylesheets": ui.stylesheets,
         "header_items": ui.slots["header"],
+        "banner_items": ui.slots["banner"],
         "notice": notice,
         "password_min_length": state.settings.auth.password_min_length,
         "path": request.scope["path"],  # not request.url: a malformed Host header breaks it

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from litestar.types import ControllerRouterHandler
 
     from app.auth import Authenticator, AuthKit, SecondFactor, SessionField
+    from app.core.event_catalogue import EventInfo
     from app.core.events import Listener
     from app.settings import FeatureSettings, Settings
 
@@ -55,6 +56,9 @@ class Feature:
     # `app.state` under the keys given (the feature's services, read by its handlers).
     setup: Callable[[AuthKit, Settings], Mapping[str, Any]] | None = None
     listeners: Sequence[tuple[str, Listener]] = ()
+    # Every event name it records, with what it means: the app's event catalogue (see
+    # app.core.event_catalogue); recording a name that is not declared here raises.
+    events: Mapping[str, EventInfo] = field(default_factory=dict)
     cli: Sequence[click.Command] = ()
     # Second factors the sign-in challenge offers (see app.auth.SecondFactor).
     second_factors: Sequence[SecondFactor] = ()

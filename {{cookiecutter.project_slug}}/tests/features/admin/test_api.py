@@ -195,6 +195,27 @@ async def test_remove_user_deletes_them_and_is_audited(app: Litestar, people: Pe
     assert ("user.deleted", admin.id) in await audit_events(app, target.id)
 
 
+async def test_update_user_changes_the_profile_only(app: Litestar, people: People) -> None:
+    admin, helper, target = await people("admin"), await people("support"), await people()
+    answer = await admin.api("update-user", {"userId": target.id, "data": {"name": "  Grace  Hopper ", "image": ""}})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["id"] == target.id and answer.json()["name"] == "Grace Hopper"
+    row = await user_row(app, target.id)
+    assert row is not None and row.name == "Grace Hopper"
+    assert ("user.updated", admin.id) in await audit_events(app, target.id)
+    for body, code in (
+        ({"userId": target.id, "data": {"role": "admin"}}, "VALIDATION_ERROR"),  # roles have set-role
+        ({"userId": target.id, "data": {}}, "VALIDATION_ERROR"),
+        ({"userId": target.id, "data": {"image": "javascript:alert(1)"}}, "VALIDATION_ERROR"),
+    ):
+        refused = await admin.api("update-user", body)
+        assert (refused.status_code, refused.json()["code"]) == (400, code), (body, refused.text)
+    refused = await helper.api("update-user", {"userId": target.id, "data": {"name": "Nope"}})
+    assert (refused.status_code, refused.json()["code"]) == (403, "FORBIDDEN")  # support has no user:update
+    row = await user_row(app, target.id)
+    assert row is not None and row.name == "Grace Hopper" and row.role == "user"
+
+
 async def test_changes_need_a_fresh_session_reading_does_not(app: Litestar, people: People) -> None:
     admin = await people("admin")
     target = await people()

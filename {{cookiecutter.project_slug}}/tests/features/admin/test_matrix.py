@@ -29,6 +29,7 @@ class Endpoint:
     method: str
     path: str
     permission: str | None
+    impersonating: bool = False  # asked by an impersonation session (stop-impersonating), not by the admin
 
 
 def console_routes(app: Litestar) -> list[Endpoint]:
@@ -41,7 +42,9 @@ def console_routes(app: Litestar) -> list[Endpoint]:
             if handler.opt.get("hidden"):  # the other methods, answered as an unknown path (below)
                 continue
             for method in sorted(handler.http_methods - {"HEAD", "OPTIONS"}):
-                found.append(Endpoint(method, route.path, handler.opt.get("permission")))
+                found.append(
+                    Endpoint(method, route.path, handler.opt.get("permission"), bool(handler.opt.get("impersonating")))
+                )
     return found
 
 
@@ -84,6 +87,7 @@ async def call(client: Client, endpoint: Endpoint, victim: Person) -> Any:
             "password": "correct horse battery staple 43",
             "newPassword": "correct horse battery staple 44",
             "permissions": {"user": ["list"]},
+            "data": {"name": "Renamed By Matrix"},
         }
         return await client.post(path, json=body)
     if endpoint.method == "GET":
@@ -143,11 +147,18 @@ async def test_an_admin_reaches_every_route(app: Litestar, people: People, clock
     for endpoint in console_routes(app):
         clock.advance(60)  # a sign-up per route: the next minute's sign-up limit
         victim = await people()
-        answer = await call(admin.client, endpoint, victim)
+        if endpoint.impersonating:  # the admin is the victim for a while: stopping is asked as them
+            started = await admin.api("impersonate-user", {"userId": victim.id})
+            assert started.status_code == 200, started.text
         expected = await unknown(admin.client, endpoint)
+        answer = await call(admin.client, endpoint, victim)
         assert answer.status_code < 500, (endpoint, answer.text[:300])
         assert answer.text != expected.text, endpoint
         assert answer.status_code in (200, 303), (endpoint, answer.status_code, answer.text[:300])
+        session = (await admin.client.get("/api/auth/get-session")).json()
+        if session["session"].get("impersonatedBy"):  # impersonate-user itself: back to the admin's own
+            stopped = await admin.client.post("/api/auth/admin/stop-impersonating")
+            assert stopped.json()["user"]["id"] == admin.id
 
 
 async def test_other_methods_get_what_an_unknown_path_gets(

@@ -142,3 +142,17 @@ async def test_a_password_reset_link_is_mailed_to_the_user_not_shown_to_the_admi
     assert "token=" in link
     events = [name for name, actor in await audit_events(app, target.id) if actor == admin.id]
     assert events == ["admin.password_reset_sent"]
+
+
+async def test_the_console_links_show_to_the_roles_that_may_open_them(app: Litestar, people: People) -> None:
+    links = {"Dashboard": "/admin", "Users": "/admin/users", "Audit log": "/admin/audit"}
+    for role, expected in (
+        ("admin", set(links)),
+        ("support", set(links)),  # support reads the log, finds users, sees the numbers
+        ("user,support", set(links)),
+        (None, set()),
+    ):
+        someone = await people(role)
+        home = (await someone.client.get("/account")).text
+        shown = {label for label, path in links.items() if f'href="{path}">{label}<' in home}
+        assert shown == expected, (role, shown)

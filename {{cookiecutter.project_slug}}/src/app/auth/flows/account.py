@@ -25,6 +25,21 @@ async def update_user(
     user = await db.get(User, principal.user_id)
     if user is None:
         raise InvalidToken()
+    return await edit_profile(kit, db, meta, user, name, image, actor_id=user.id)
+
+
+async def edit_profile(
+    kit: AuthKit,
+    db: AsyncSession,
+    meta: RequestMeta,
+    user: User,
+    name: str | None,
+    image: str | None = None,
+    *,
+    actor_id: uuid.UUID,
+) -> User:
+    """Change a user's name and/or avatar URL (None leaves it); commits. The caller decided that
+    `actor_id` may (the user themself, or an admin)."""
     changed = []
     if name is not None:
         user.name = kit.clean_name(name)
@@ -36,8 +51,9 @@ async def update_user(
         changed.append("image")
     user.updated_at = utcnow()
     db.add(user)
+    extra = {"by": "admin"} if actor_id != user.id else {}
     await kit.record(
-        db, EventName.USER_UPDATED, meta, actor=user.id, target_type="user", target_id=user.id, fields=changed
+        db, EventName.USER_UPDATED, meta, actor=actor_id, target_type="user", target_id=user.id, fields=changed, **extra
     )
     await db.commit()
     return user
@@ -92,6 +108,7 @@ async def delete_user(
     kit: AuthKit, db: AsyncSession, meta: RequestMeta, principal: Principal, password: str | None = None
 ) -> None:
     """Delete the account and everything that cascades from it; needs a fresh session or the password."""
+    kit.check_sensitive(principal)  # the password does not lift a feature's refusal (an impersonation)
     if password:
         kit.check_password_length(password)
         account = await kit.credential(db, principal.user_id)

@@ -1,13 +1,8 @@
-"""The core's operational commands: `app db ...` (migrations) and `app audit export`."""
+"""The core's operational commands: `app db ...` (migrations), `app audit ...` (app.core.cli.audit) and
+`app audit events`, the event catalogue's page."""
 
 from __future__ import annotations
 
-import sys
-from datetime import datetime
-from pathlib import Path
-from typing import IO
-
-import anyio
 import click
 from alembic import command
 from alembic.config import Config
@@ -16,8 +11,8 @@ from litestar import Litestar
 from litestar.cli._utils import LitestarGroup
 from rich_click import RichCommand
 
-from app.core.audit import export
-from app.core.db import Database
+from app.core.cli.audit import audit_group
+from app.core.event_catalogue import EventCatalogue
 from app.core.migrations import alembic_config
 from app.settings import Settings
 
@@ -56,41 +51,14 @@ def db_revision(app: Litestar, message: str, version_path: str | None, head: str
     command.revision(_alembic(app), message=message, autogenerate=True, version_path=version_path, head=head)
 
 
-@click.group(cls=LitestarGroup, name="audit", help="The audit log.")
-def audit_group() -> None:
-    """The audit log."""
-
-
-@click.command(cls=RichCommand, name="export", help="Write the audit log as JSONL (default) or CSV.")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl")
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    default=None,
-    help="File to write (default: standard output).",
-)
-@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None)
-def audit_export(app: Litestar, fmt: str, output: Path | None, since: datetime | None) -> None:
-    db: Database = app.state.db
-    start = since.astimezone() if since else None
-
-    async def run(out: IO[str]) -> int:
-        async with db.sessions() as session:
-            count = await export(session, out, fmt, start)
-        await db.dispose()
-        return count
-
-    if output is None:
-        count = anyio.run(run, sys.stdout)
-    else:
-        with output.open("w", encoding="utf-8", newline="") as handle:
-            count = anyio.run(run, handle)
-    click.echo(f"Exported {count} audit entries.", err=True)
+@click.command(cls=RichCommand, name="events", help="Print the event catalogue as Markdown (docs/audit-events.md).")
+def audit_events(app: Litestar) -> None:
+    catalogue: EventCatalogue = app.state.parts.catalogue
+    click.echo(catalogue.markdown(), nl=False)
 
 
 db_group.add_command(db_upgrade)
 db_group.add_command(db_check)
 db_group.add_command(db_revision)
-audit_group.add_command(audit_export)
+audit_group.add_command(audit_events)
 COMMANDS = [db_group, audit_group]

@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 STATEMENTS: Mapping[str, frozenset[str]] = {
-    "user": frozenset({"create", "list", "get", "set-role", "ban", "delete", "set-password", "update"}),
+    "user": frozenset({"create", "list", "get", "set-role", "ban", "impersonate", "delete", "set-password", "update"}),
     "session": frozenset({"list", "revoke"}),
+    "stats": frozenset({"view"}),  # the dashboard: counts of sign-ups, sign-ins, bans ... per day
+    "audit": frozenset({"list", "export"}),  # the audit log: read it, download it
 }
 
 ADMIN = "admin"
@@ -24,7 +26,12 @@ USER = "user"
 ROLES: Mapping[str, Mapping[str, frozenset[str]]] = {
     ADMIN: STATEMENTS,
     # Helps people without owning the app: finds accounts, ends sessions, gives the support role.
-    SUPPORT: {"user": frozenset({"list", "get", "set-role"}), "session": frozenset({"list", "revoke"})},
+    SUPPORT: {
+        "user": frozenset({"list", "get", "set-role"}),
+        "session": frozenset({"list", "revoke"}),
+        "stats": frozenset({"view"}),
+        "audit": frozenset({"list"}),
+    },
     USER: {},
 }
 ROLE_LABELS: Mapping[str, str] = {ADMIN: "Admin", SUPPORT: "Support", USER: "User"}
@@ -84,3 +91,8 @@ def unknown_roles(role: str) -> list[str]:
 def grantable(actor_role: str | None) -> list[str]:
     """The roles `actor_role` may give, as `ROLES` lists them."""
     return [name for name in ROLES if can_grant(actor_role, name)]
+
+
+def holders(permission: str) -> frozenset[str]:
+    """The roles that allow `permission` (who sees the console's link to the page needing it)."""
+    return frozenset(name for name in ROLES if can(name, permission))

@@ -53,3 +53,17 @@ class UserExists(AppError):
     code = "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL"
     status_code = 400
     default_message = "User already exists. Use another email."
+
+
+class CannotImpersonateAdmins(AppError):
+    code = "YOU_CANNOT_IMPERSONATE_ADMINS"
+    status_code = 403
+    default_message = "You cannot impersonate someone who can use the admin console."
+
+
+class CannotImpersonate(AppError):
+    """Oneself, or a banned user."""
+
+    code = "YOU_CANNOT_IMPERSONATE_THIS_USER"
+    status_code = 400
+    default_message = "You cannot impersonate this user."

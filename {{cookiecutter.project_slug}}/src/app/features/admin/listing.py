@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, false, or_, true
+from sqlalchemy import ColumnElement, false, literal, or_, true, tuple_
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,6 +24,7 @@ SORTS = {"createdAt": "created_at", "updatedAt": "updated_at", "email": "email",
 SEARCH_FIELDS = ("email", "name")
 Operator = Literal["contains", "starts_with", "ends_with"]
 MAX_LIMIT = 100
+USER = User.__table__.c  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -115,10 +116,11 @@ async def list_users(db: AsyncSession, query: Query) -> Page:
     statement = select(User).where(*conditions)
     if query.cursor:
         value, after_id = decode_cursor(query.cursor, query.sort)
-        if query.descending:
-            statement = statement.where(or_(key < value, and_(key == value, col(User.id) < after_id)))
-        else:
-            statement = statement.where(or_(key > value, and_(key == value, col(User.id) > after_id)))
+        # A row-value comparison, not `key < value OR (key = value AND id < after_id)`: SQLite and
+        # PostgreSQL seek an index on (key, id) for it, where the OR makes SQLite scan from the top.
+        column, key_id = USER[SORTS[query.sort]], USER.id  # the table's columns: the values get their types
+        row, after = tuple_(column, key_id), tuple_(literal(value, column.type), literal(after_id, key_id.type))
+        statement = statement.where(row < after if query.descending else row > after)
     else:
         statement = statement.offset(max(0, query.offset))
     rows = list((await db.exec(statement.order_by(*order).limit(limit + 1))).all())

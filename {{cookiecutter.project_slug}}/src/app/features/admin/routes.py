@@ -14,30 +14,25 @@ from litestar import Request, Router, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
-from app.auth import DB, AuthKit, CurrentUser, Principal, request_meta
+from app.auth import DB, CurrentUser, request_meta
 from app.core.errors import InvalidInput, SessionNotFresh
 from app.core.openapi import raises
-from app.features.admin import access, schemas
+from app.features.admin import access, impersonation, schemas
+from app.features.admin.account_routes import ACCOUNT_HANDLERS
 from app.features.admin.errors import (
     CannotBanYourself,
     CannotRemoveYourself,
     LastAdmin,
     RoleAboveYourOwn,
     UnknownRole,
-    UserExists,
     UserNotFound,
 )
 from app.features.admin.listing import Query
 from app.features.admin.service import Actor, Admin
-from app.features.admin.web import console, other_methods, provide_actor, provide_admin
+from app.features.admin.web import console, other_methods, provide_actor, provide_admin, require_fresh
 
 Service = NamedDependency[Admin]
 Acting = NamedDependency[Actor]
-
-
-def _fresh(request: Request[Any, Any, Any], user: Principal) -> None:
-    kit: AuthKit = request.app.state.auth
-    kit.require_fresh(user)
 
 
 @get("/list-users", **console("user:list"))
@@ -99,7 +94,9 @@ async def get_user(
 async def list_user_sessions(data: JSONBody[schemas.UserRef], db: DB, admin: Service, actor: Acting) -> dict[str, Any]:
     """The user's unexpired sessions."""
     user = await admin.user(db, data.user_id)
-    return {"sessions": [schemas.admin_session_json(s) for s in await admin.sessions(db, user.id)]}
+    sessions = await admin.sessions(db, user.id)
+    by = await impersonation.impersonators(db, [s.id for s in sessions])
+    return {"sessions": [schemas.admin_session_json(s, by.get(s.id)) for s in sessions]}
 
 
 @post("/set-role", status_code=200, **console("user:set-role"))
@@ -113,7 +110,7 @@ async def set_role(
     actor: Acting,
 ) -> dict[str, Any]:
     """Give a user a role (or several): never one with permissions the caller does not hold."""
-    _fresh(request, user)
+    require_fresh(request, user)
     target = await admin.user(db, data.user_id)
     changed = await admin.set_role(db, request_meta(request), actor, target, schemas.joined(data.role))
     return {"user": schemas.admin_user_json(changed)}
@@ -130,7 +127,7 @@ async def ban_user(
     actor: Acting,
 ) -> dict[str, Any]:
     """Ban a user (`banExpiresIn` seconds, or until lifted): their sessions end now."""
-    _fresh(request, user)
+    require_fresh(request, user)
     target = await admin.user(db, data.user_id)
     banned = await admin.ban(db, request_meta(request), actor, target, data.ban_reason, data.ban_expires_in)
     return {"user": schemas.admin_user_json(banned)}
@@ -147,7 +144,7 @@ async def unban_user(
     actor: Acting,
 ) -> dict[str, Any]:
     """Lift a ban."""
-    _fresh(request, user)
+    require_fresh(request, user)
     target = await admin.user(db, data.user_id)
     return {"user": schemas.admin_user_json(await admin.unban(db, request_meta(request), actor, target))}
 
@@ -163,7 +160,7 @@ async def revoke_user_session(
     actor: Acting,
 ) -> dict[str, Any]:
     """End one session (`sessionToken` is the id list-user-sessions gives)."""
-    _fresh(request, user)
+    require_fresh(request, user)
     await admin.revoke_session(db, request_meta(request), actor, data.session_token)
     return {"success": True}
 
@@ -179,7 +176,7 @@ async def revoke_user_sessions(
     actor: Acting,
 ) -> dict[str, Any]:
     """End every session of a user."""
-    _fresh(request, user)
+    require_fresh(request, user)
     target = await admin.user(db, data.user_id)
     await admin.revoke_sessions(db, request_meta(request), actor, target)
     return {"success": True}
@@ -196,54 +193,10 @@ async def remove_user(
     actor: Acting,
 ) -> dict[str, Any]:
     """Delete a user and everything of theirs."""
-    _fresh(request, user)
+    require_fresh(request, user)
     target = await admin.user(db, data.user_id)
     await admin.remove(db, request_meta(request), actor, target)
     return {"success": True}
-
-
-@post("/set-user-password", status_code=200, **console("user:set-password"))
-@raises(UserNotFound, RoleAboveYourOwn, InvalidInput, SessionNotFresh)
-async def set_user_password(
-    request: Request[Any, Any, Any],
-    data: JSONBody[schemas.SetUserPassword],
-    db: DB,
-    user: CurrentUser,
-    admin: Service,
-    actor: Acting,
-) -> dict[str, Any]:
-    """Give a user a new password (the password policy applies)."""
-    _fresh(request, user)
-    target = await admin.user(db, data.user_id)
-    await admin.set_password(db, request_meta(request), actor, target, data.new_password)
-    return {"status": True}
-
-
-@post("/create-user", status_code=200, **console("user:create"))
-@raises(UserExists, UnknownRole, RoleAboveYourOwn, InvalidInput, SessionNotFresh)
-async def create_user(
-    request: Request[Any, Any, Any],
-    data: JSONBody[schemas.CreateUser],
-    db: DB,
-    user: CurrentUser,
-    admin: Service,
-    actor: Acting,
-) -> dict[str, Any]:
-    """Add a user, with a password when given and a role (`data.role` counts as `role`)."""
-    _fresh(request, user)
-    role = data.role if data.role is not None else (data.data or {}).get("role")
-    if role is not None and not isinstance(role, (str, list)):
-        raise InvalidInput("Invalid role type.", field="role")
-    created = await admin.create_user(
-        db,
-        request_meta(request),
-        actor,
-        email=data.email,
-        name=data.name,
-        password=data.password,
-        role=schemas.joined(role) if role is not None else None,
-    )
-    return {"user": schemas.admin_user_json(created)}
 
 
 @post("/has-permission", status_code=200, **console("user:list"))
@@ -266,9 +219,8 @@ HANDLERS = [
     revoke_user_session,
     revoke_user_sessions,
     remove_user,
-    set_user_password,
-    create_user,
     has_permission,
+    *ACCOUNT_HANDLERS,
 ]
 
 API = Router(

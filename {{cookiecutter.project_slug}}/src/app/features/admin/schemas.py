@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 import msgspec
@@ -44,6 +45,18 @@ class SetUserPassword(msgspec.Struct):
     new_password: Text = msgspec.field(name="newPassword")
 
 
+class UpdateUserData(msgspec.Struct, forbid_unknown_fields=True):
+    """What update-user may change: the profile. Roles, passwords and bans have their own routes."""
+
+    name: Text | None = None
+    image: Text | None = None
+
+
+class UpdateUser(msgspec.Struct):
+    user_id: Text = msgspec.field(name="userId")
+    data: UpdateUserData
+
+
 class HasPermission(msgspec.Struct):
     permissions: dict[str, list[Text]] | None = None
     permission: dict[str, list[Text]] | None = None  # the older name Better Auth still accepts
@@ -66,7 +79,7 @@ def admin_user_json(user: User) -> dict[str, Any]:
     }
 
 
-def admin_session_json(session: Session) -> dict[str, Any]:
+def admin_session_json(session: Session, impersonated_by: uuid.UUID | None = None) -> dict[str, Any]:
     """A session as list-user-sessions gives it; `token` is its public id, never the cookie's secret."""
     return {
         "id": str(session.id),
@@ -77,5 +90,5 @@ def admin_session_json(session: Session) -> dict[str, Any]:
         "updatedAt": iso(session.updated_at),
         "ipAddress": session.ip_address,
         "userAgent": session.user_agent,
-        "impersonatedBy": None,
+        "impersonatedBy": str(impersonated_by) if impersonated_by else None,
     }

@@ -9,6 +9,7 @@ away more than they hold, nobody bans or deletes themself, and the last admin st
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,6 +23,7 @@ from app.auth import (
     Session,
     User,
     ban_user,
+    edit_profile,
     remove_user,
     request_password_reset,
     set_password,
@@ -31,6 +33,7 @@ from app.core.db import utcnow
 from app.core.errors import InvalidInput
 from app.core.events import EventName, RequestMeta
 from app.features.admin import access
+from app.features.admin.activity import Activity, page_activity
 from app.features.admin.errors import (
     CannotBanYourself,
     CannotRemoveYourself,
@@ -70,6 +73,10 @@ class Admin:
     async def list_users(self, db: AsyncSession, query: Query) -> Page:
         """A page of users (see app.features.admin.listing)."""
         return await list_users(db, query)
+
+    async def activity(self, db: AsyncSession, users: Sequence[User]) -> dict[uuid.UUID, Activity]:
+        """The users list's extras for a page: last sign-in, second factors (app.features.admin.activity)."""
+        return await page_activity(db, self.kit, users)
 
     async def user(self, db: AsyncSession, user_id: uuid.UUID | str) -> User:
         """A user by id, or UserNotFound (also for an id that is not one)."""
@@ -205,6 +212,16 @@ class Admin:
             )
             await db.commit()
         return user
+
+    async def update_profile(
+        self, db: AsyncSession, meta: RequestMeta, actor: Actor, user: User, name: str | None, image: str | None
+    ) -> User:
+        """Change the user's name and/or picture (None leaves it as it is)."""
+        if name is None and image is None:
+            raise InvalidInput("No data to update.", field="data")
+        if not access.can_grant(actor.role, user.role):
+            raise RoleAboveYourOwn("You cannot change someone whose role holds permissions you do not.")
+        return await edit_profile(self.kit, db, meta, user, name, image, actor_id=actor.user_id)
 
     async def set_password(self, db: AsyncSession, meta: RequestMeta, actor: Actor, user: User, password: str) -> None:
         """Give the user a new password (the policy applies)."""

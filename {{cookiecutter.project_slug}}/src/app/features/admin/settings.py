@@ -11,7 +11,8 @@ from app.settings import FeatureSettings
 
 
 class AdminSettings(FeatureSettings):
-    """ADMIN_*: how many console requests a client IP may make a minute, and the users list's page size."""
+    """ADMIN_*: how many console requests a client IP may make a minute, and the page size of the users
+    list and the audit log."""
 
     group: ClassVar[str] = "admin"
     model_config = SettingsConfigDict(env_prefix="ADMIN_")

@@ -20,7 +20,7 @@ from litestar.handlers import BaseRouteHandler, HTTPRouteHandler
 from litestar.types import Guard
 from sqlmodel import select
 
-from app.auth import Principal, User
+from app.auth import AuthKit, Principal, User
 from app.core.openapi import raises
 from app.features.admin import access
 from app.features.admin.errors import NotAllowed
@@ -67,6 +67,12 @@ def requires_permission(permission: str) -> Guard:
         connection.state[_ACTOR_KEY] = Actor(principal.user_id, role or "")
 
     return guard
+
+
+def require_fresh(request: Request[Any, Any, Any], user: Principal) -> None:
+    """The JSON routes' check before a change: a fresh session no feature refuses (403 otherwise)."""
+    kit: AuthKit = request.app.state.auth
+    kit.require_fresh(user)
 
 
 def console(permission: str, *extra_guards: Guard) -> dict[str, Any]:

@@ -12,6 +12,18 @@ from dataclasses import dataclass, field
 
 from app.features.oauth.settings import OAuthSettings
 
+# Each provider's name in words, by `Provider.name`: on its buttons, and for the accounts linked
+# with it (UI.labels). The generic OpenID Connect provider's buttons say OAUTH_OIDC_NAME.
+LABELS = {
+    "oidc": "Single sign-on",
+    "google": "Google",
+    "github": "GitHub",
+    "microsoft": "Microsoft",
+    "apple": "Apple",
+    "discord": "Discord",
+    "gitlab": "GitLab",
+}
+
 
 @dataclass(frozen=True)
 class Provider:
@@ -88,7 +100,7 @@ def enabled_providers(oauth: OAuthSettings) -> dict[str, Provider]:
         found.append(
             Provider(
                 "google",
-                "Google",
+                LABELS["google"],
                 oauth.google_client_id,
                 oauth.google_client_secret,
                 ("openid", "email", "profile"),
@@ -99,7 +111,7 @@ def enabled_providers(oauth: OAuthSettings) -> dict[str, Provider]:
         found.append(
             Provider(
                 "github",
-                "GitHub",
+                LABELS["github"],
                 oauth.github_client_id,
                 oauth.github_client_secret,
                 ("read:user", "user:email"),
@@ -115,7 +127,7 @@ def enabled_providers(oauth: OAuthSettings) -> dict[str, Provider]:
         found.append(
             Provider(
                 "microsoft",
-                "Microsoft",
+                LABELS["microsoft"],
                 oauth.microsoft_client_id,
                 oauth.microsoft_client_secret,
                 ("openid", "email", "profile"),
@@ -129,7 +141,7 @@ def enabled_providers(oauth: OAuthSettings) -> dict[str, Provider]:
         found.append(
             Provider(
                 "apple",
-                "Apple",
+                LABELS["apple"],
                 oauth.apple_client_id,
                 _apple_secret(oauth),
                 ("openid", "name", "email"),
@@ -143,7 +155,7 @@ def enabled_providers(oauth: OAuthSettings) -> dict[str, Provider]:
         found.append(
             Provider(
                 "discord",
-                "Discord",
+                LABELS["discord"],
                 oauth.discord_client_id,
                 oauth.discord_client_secret,
                 ("identify", "email"),
@@ -158,7 +170,7 @@ def enabled_providers(oauth: OAuthSettings) -> dict[str, Provider]:
         found.append(
             Provider(
                 "gitlab",
-                "GitLab",
+                LABELS["gitlab"],
                 oauth.gitlab_client_id,
                 oauth.gitlab_client_secret,
                 ("openid", "email", "profile"),

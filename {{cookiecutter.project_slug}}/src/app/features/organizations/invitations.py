@@ -132,11 +132,10 @@ class Invitations:
         await self.auth.spend_mail_budget(email)
         token = new_token()
         if existing is not None:
-            invitation, name = existing, RESENT
+            invitation = existing
             invitation.role = role
         else:
             invitation = Invitation(organization_id=caller.organization_id, email=email, role=role, expires_at=utcnow())
-            name = INVITED
         invitation.token_hash = hash_token(token)
         invitation.inviter_id = caller.user_id
         invitation.expires_at = utcnow() + INVITATION_TTL
@@ -144,7 +143,7 @@ class Invitations:
         await db.flush()
         await self.auth.record(
             db,
-            name,
+            RESENT if existing is not None else INVITED,
             meta,
             actor=caller.user_id,
             target_type="invitation",

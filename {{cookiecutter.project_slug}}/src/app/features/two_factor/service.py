@@ -150,6 +150,7 @@ class TwoFactorService:
 
     async def check_password_or_fresh(self, db: AsyncSession, principal: Principal, password: str | None) -> None:
         """The JSON API asks for the password (as Better Auth does); a fresh session also does."""
+        self.auth.check_sensitive(principal)  # the password does not lift a refusal (an impersonation)
         if password:
             self.auth.check_password_length(password)
             account = await self.auth.credential(db, principal.user_id)
