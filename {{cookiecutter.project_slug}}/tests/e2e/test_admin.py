@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -94,9 +95,11 @@ async def test_find_ban_impersonate_and_stop(
     await page.get_by_label("Event").select_option("user.banned")
     await page.get_by_label("User involved").fill(user_email)
     await page.get_by_role("button", name="Filter").click()
+    csv_link = page.get_by_role("link", name="CSV")
+    await expect(csv_link).to_have_attribute("href", re.compile(r"event=user\.banned"))  # the filtered page's
     await expect(page.get_by_role("table")).to_contain_text("user.banned")
     async with page.expect_download() as download_info:
-        await page.get_by_role("link", name="CSV").click()
+        await csv_link.click()
     download = await download_info.value
     assert download.suggested_filename.startswith("audit-log-") and download.suggested_filename.endswith(".csv")
     saved = await download.path()
